@@ -1,0 +1,83 @@
+import type { ZodError } from 'zod';
+
+/** One problem with a request, at a path such as `architecture.layers[2].units`. */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/**
+ * An error a client can act on. The API turns it into
+ * `{"error": {"code", "message", "details"}}` with `status`; anything else is a 500.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(message: string, details: ErrorDetail[] = []) {
+    super(400, 'validation_error', message, details);
+  }
+
+  /** One detail, and a message that repeats it, as clients read the message first. */
+  static at(path: string, message: string): ValidationError {
+    return ValidationError.of([{ path, message }]);
+  }
+
+  /** Several details; the message names the first and counts the rest. */
+  static of(details: ErrorDetail[]): ValidationError {
+    const [first] = details;
+    if (!first) return new ValidationError('invalid input');
+    const head = first.path ? `${first.path}: ${first.message}` : first.message;
+    return new ValidationError(details.length > 1 ? `${head} (and ${details.length - 1} more)` : head, details);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message: string) {
+    super(404, 'not_found', message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super(409, 'conflict', message);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(message: string) {
+    super(413, 'payload_too_large', message);
+  }
+}
+
+/** `['architecture', 'layers', 2, 'units']` → `architecture.layers[2].units`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+export function joinPath(prefix: string, path: string): string {
+  if (!prefix) return path;
+  if (!path) return prefix;
+  return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
+}
+
+/** A zod failure as a ValidationError; `prefix` places it inside a larger request. */
+export function fromZodError(error: ZodError, prefix = ''): ValidationError {
+  return ValidationError.of(
+    error.issues.map((issue) => ({ path: joinPath(prefix, formatPath(issue.path)), message: issue.message })),
+  );
+}
