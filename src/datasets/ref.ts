@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/**
+ * A dataset anywhere in the API: a stored one by id or name, a built-in, or
+ * the data itself inline.
+ */
+export const DatasetRefSchema = z.union([
+  z.object({ id: z.string().min(1).describe('dataset id or name') }).strict(),
+  z
+    .object({
+      builtin: z.enum(['iris', 'mnist']),
+      split: z.enum(['train', 'test']).optional().describe('mnist: train (60,000) or test (10,000); iris has one'),
+      limit: z.number().int().positive().optional().describe('only the first N rows'),
+    })
+    .strict(),
+  z
+    .object({
+      x: z.array(z.unknown()).describe('samples, as nested arrays'),
+      y: z.array(z.unknown()).describe('targets: labels or values, one per sample'),
+      class_names: z.array(z.string()).optional(),
+    })
+    .strict(),
+]);
+export type DatasetRef = z.infer<typeof DatasetRefSchema>;
+
+/**
+ * The form a job keeps: inline data is stored in the artifact store at
+ * submit time, so a queued job refers to it instead of carrying it.
+ */
+export type StoredDatasetRef =
+  | { kind: 'stored'; id: string }
+  | { kind: 'builtin'; name: 'iris' | 'mnist'; split?: 'train' | 'test' | undefined; limit?: number | undefined }
+  | { kind: 'inline'; artifact: string };
