@@ -1,0 +1,38 @@
+import { loadBuiltin } from '../datasets/builtins.js';
+import { datasetFromInline } from '../datasets/inline.js';
+import type { DatasetRef, StoredDatasetRef } from '../datasets/ref.js';
+import { decodeDataset } from '../datasets/storage.js';
+import type { Dataset } from '../datasets/types.js';
+import type { ArtifactStore } from './artifacts.js';
+import type { Registry } from './registry.js';
+
+export interface DatasetSources {
+  registry: Registry;
+  store: ArtifactStore;
+}
+
+/** The arrays behind any dataset reference: a client's, or the form a job keeps. */
+export async function loadDataset(sources: DatasetSources, ref: DatasetRef | StoredDatasetRef): Promise<Dataset> {
+  if ('kind' in ref) {
+    switch (ref.kind) {
+      case 'builtin':
+        return loadBuiltin(ref.name, ref.split, ref.limit);
+      case 'stored':
+        return readStored(sources, (await sources.registry.getDataset(ref.id)).artifact);
+      case 'inline':
+        return readStored(sources, ref.artifact);
+    }
+  }
+  if ('builtin' in ref) return loadBuiltin(ref.builtin, ref.split, ref.limit);
+  if ('id' in ref) return readStored(sources, (await sources.registry.getDataset(ref.id)).artifact);
+  const dataset = datasetFromInline(ref.x, ref.y, 'dataset');
+  if (ref.class_names) dataset.classNames = ref.class_names;
+  return dataset;
+}
+
+async function readStored(sources: DatasetSources, artifact: string): Promise<Dataset> {
+  const names = await sources.store.list(artifact);
+  const files: Record<string, Uint8Array> = {};
+  for (const name of names) files[name] = await sources.store.getFile(artifact, name);
+  return decodeDataset(files);
+}

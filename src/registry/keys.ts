@@ -1,0 +1,30 @@
+/**
+ * Every Redis key and channel the registry uses, under one prefix. Nothing
+ * outside src/registry builds these names.
+ */
+export function registryKeys(prefix: string) {
+  return {
+    models: `${prefix}:models`,
+    modelNames: `${prefix}:model-names`,
+    modelSeq: `${prefix}:models:seq`,
+    model: (id: string) => `${prefix}:model:${id}`,
+    versions: (modelId: string) => `${prefix}:model:${modelId}:versions`,
+
+    datasets: `${prefix}:datasets`,
+    datasetNames: `${prefix}:dataset-names`,
+    datasetSeq: `${prefix}:datasets:seq`,
+    dataset: (id: string) => `${prefix}:dataset:${id}`,
+
+    jobs: `${prefix}:jobs`,
+    activeJobs: `${prefix}:jobs:active`,
+    jobSeq: `${prefix}:jobs:seq`,
+    modelJobs: (modelId: string) => `${prefix}:jobs:model:${modelId}`,
+    job: (id: string) => `${prefix}:job:${id}`,
+    epochs: (jobId: string) => `${prefix}:job:${jobId}:epochs`,
+
+    jobEvents: (jobId: string) => `${prefix}:events:job:${jobId}`,
+    cancels: `${prefix}:events:cancel`,
+  };
+}
+
+export type RegistryKeys = ReturnType<typeof registryKeys>;

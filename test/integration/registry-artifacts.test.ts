@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { NotFoundError, PayloadTooLargeError, ValidationError } from '../../src/errors.js';
+import { FileArtifactStore, loadModelArtifacts, saveModelArtifacts, storeIOHandler } from '../../src/registry/artifacts.js';
+import { selectBackend, type BackendName } from '../../src/tf/backend.js';
+
+let root: string;
+let store: FileArtifactStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'modelyard-artifacts-'));
+  store = new FileArtifactStore(root);
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const isNotFound = (error: unknown) => error instanceof NotFoundError && error.status === 404;
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+/** What crashed or failed writes left behind in the store's scratch space. */
+async function leftovers(): Promise<string[]> {
+  return readdir(join(root, '.tmp')).catch(() => []);
+}
+
+describe('FileArtifactStore', () => {
+  it('stores, reads, replaces and deletes a blob', async () => {
+    assert.equal(await store.exists('datasets/ds_1'), false);
+    await store.put('datasets/ds_1', bytes('first'));
+    assert.equal(await store.exists('datasets/ds_1'), true);
+    assert.equal((await store.get('datasets/ds_1')).toString(), 'first');
+    await store.put('datasets/ds_1', bytes('second'));
+    assert.equal((await store.get('datasets/ds_1')).toString(), 'second');
+    await store.delete('datasets/ds_1');
+    assert.equal(await store.exists('datasets/ds_1'), false);
+    await store.delete('datasets/ds_1');
+    await assert.rejects(store.get('datasets/ds_1'), isNotFound);
+    assert.deepEqual(await leftovers(), []);
+  });
+
+  it('stores a folder of files and serves them one by one', async () => {
+    await store.putFiles('models/mdl_1/v1', { 'model.json': bytes('{}'), 'weights.bin': new Uint8Array([1, 2, 3]) });
+    assert.deepEqual(await store.list('models/mdl_1/v1'), ['model.json', 'weights.bin']);
+    assert.deepEqual([...(await store.getFile('models/mdl_1/v1', 'weights.bin'))], [1, 2, 3]);
+    assert.equal(await store.size('models/mdl_1/v1', 'weights.bin'), 3);
+    assert.equal(await text(store.createReadStream('models/mdl_1/v1', 'model.json')), '{}');
+    await assert.rejects(store.getFile('models/mdl_1/v1', 'other.bin'), isNotFound);
+    await assert.rejects(store.size('models/mdl_1/v1', 'other.bin'), isNotFound);
+    await assert.rejects(text(store.createReadStream('models/mdl_1/v1', 'other.bin')), /ENOENT/);
+    await assert.rejects(store.list('models/mdl_2'), isNotFound);
+    await assert.rejects(store.get('models/mdl_1/v1'), isNotFound);
+
+    // A second putFiles replaces the folder: the old set does not linger.
+    await store.putFiles('models/mdl_1/v1', { 'other.bin': bytes('x') });
+    assert.deepEqual(await store.list('models/mdl_1/v1'), ['other.bin']);
+    await store.delete('models/mdl_1');
+    assert.equal(await store.exists('models/mdl_1/v1'), false);
+    assert.deepEqual(await leftovers(), []);
+  });
+
+  it('refuses keys and names that could leave the store', async () => {
+    const badKeys = ['', '../x', 'a/../../x', '/etc/passwd', 'a//b', 'a/./b', '.tmp/x', 'a/', 'a\\b', 'a b', `${'k'.repeat(1100)}`];
+    for (const key of badKeys) {
+      await assert.rejects(store.put(key, bytes('x')), ValidationError, key);
+      await assert.rejects(store.exists(key), ValidationError, key);
+      await assert.rejects(store.delete(key), ValidationError, key);
+    }
+    await assert.rejects(store.putFiles('ok', { '../escape': bytes('x') }), ValidationError);
+    await assert.rejects(store.getFile('ok', '../ok'), ValidationError);
+    assert.throws(() => store.createReadStream('ok', 'a/b'), ValidationError);
+    // Nothing was written anywhere.
+    assert.deepEqual((await readdir(root)).filter((entry) => entry !== '.tmp'), []);
+    assert.deepEqual(await leftovers(), []);
+  });
+
+  it('leaves nothing at the key when one write of a folder fails', async () => {
+    // The filesystem refuses a 300-character file name (NAME_MAX is 255) after model.json is written.
+    const files = { 'model.json': bytes('{}'), [`${'w'.repeat(300)}.bin`]: bytes('x') };
+    await assert.rejects(store.putFiles('models/mdl_1/v1', files), /ENAMETOOLONG/);
+    assert.equal(await store.exists('models/mdl_1/v1'), false);
+    assert.deepEqual(await leftovers(), []);
+
+    // Over an existing artifact, the failed write leaves the old one whole.
+    await store.putFiles('models/mdl_1/v1', { 'model.json': bytes('old'), 'weights.bin': bytes('old') });
+    await assert.rejects(store.putFiles('models/mdl_1/v1', files), /ENAMETOOLONG/);
+    assert.deepEqual(await store.list('models/mdl_1/v1'), ['model.json', 'weights.bin']);
+    assert.equal((await store.getFile('models/mdl_1/v1', 'model.json')).toString(), 'old');
+    assert.deepEqual(await leftovers(), []);
+  });
+
+  it('streams an upload to a file with its size and sha256', async () => {
+    const chunks = Array.from({ length: 64 }, (_, i) => Buffer.alloc(1024, i));
+    const stored = await store.putStream('datasets/ds_1', 'upload.csv', Readable.from(chunks), 64 * 1024);
+    const whole = Buffer.concat(chunks);
+    assert.deepEqual(stored, { bytes: whole.length, sha256: createHash('sha256').update(whole).digest('hex') });
+    assert.ok((await store.getFile('datasets/ds_1', 'upload.csv')).equals(whole));
+    // A second file joins the same folder.
+    await store.putStream('datasets/ds_1', 'notes.txt', Readable.from(['a', 'b']), 10);
+    assert.deepEqual(await store.list('datasets/ds_1'), ['notes.txt', 'upload.csv']);
+    assert.deepEqual(await leftovers(), []);
+  });
+
+  it('stops an upload past the limit with 413 and keeps nothing', async () => {
+    let pulled = 0;
+    const source = Readable.from(
+      (function* () {
+        for (let i = 0; i < 1000; i++) {
+          pulled++;
+          yield Buffer.alloc(1024);
+        }
+      })(),
+    );
+    await assert.rejects(store.putStream('datasets/ds_1', 'upload.csv', source, 10 * 1024), (e) => e instanceof PayloadTooLargeError && e.status === 413);
+    assert.ok(pulled < 100, `read ${pulled} chunks past the limit`);
+    // Left for the caller to answer 413 on the request before closing it.
+    assert.equal(source.destroyed, false);
+    source.destroy();
+    assert.equal(await store.exists('datasets/ds_1'), false);
+    assert.deepEqual(await leftovers(), []);
+  });
+
+  it('keeps nothing when the upload breaks off', async () => {
+    const source = Readable.from(
+      (async function* () {
+        yield Buffer.from('a,b\n1,2\n');
+        throw new Error('client went away');
+      })(),
+    );
+    await assert.rejects(store.putStream('datasets/ds_1', 'upload.csv', source, 1024), /client went away/);
+    assert.equal(await store.exists('datasets/ds_1'), false);
+    assert.deepEqual(await leftovers(), []);
+  });
+});
+
+describe('TensorFlow.js model artifacts', () => {
+  before(async () => {
+    await selectBackend(process.env.TF_BACKEND as BackendName | undefined);
+  });
+
+  after(() => {
+    tf.disposeVariables();
+  });
+
+  function smallModel(): tf.LayersModel {
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ units: 5, activation: 'relu', inputShape: [4] }));
+    model.add(tf.layers.batchNormalization());
+    model.add(tf.layers.dense({ units: 3, activation: 'softmax' }));
+    model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    return model;
+  }
+
+  async function predictions(model: tf.LayersModel, x: tf.Tensor): Promise<number[][]> {
+    const y = model.predict(x) as tf.Tensor;
+    const values = (await y.array()) as number[][];
+    y.dispose();
+    return values;
+  }
+
+  it('saves a model in layers format and loads it back with the same predictions', async () => {
+    const before = tf.memory().numTensors;
+    const model = smallModel();
+    const x = tf.tensor2d([
+      [5.1, 3.5, 1.4, 0.2],
+      [6.7, 3.0, 5.2, 2.3],
+    ]);
+    const expected = await predictions(model, x);
+
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    assert.ok(saved?.weightData);
+    const result = await saveModelArtifacts(store, 'models/mdl_1/jobs/job_1', saved);
+    assert.equal(result.modelArtifactsInfo.modelTopologyType, 'JSON');
+    assert.deepEqual(await store.list('models/mdl_1/jobs/job_1'), ['model.json', 'weights.bin']);
+
+    const modelJson = JSON.parse((await store.getFile('models/mdl_1/jobs/job_1', 'model.json')).toString()) as Record<string, unknown>;
+    assert.equal(modelJson.format, 'layers-model');
+    assert.deepEqual(modelJson.weightsManifest, [{ paths: ['weights.bin'], weights: saved.weightSpecs }]);
+    assert.equal(modelJson.generatedBy, saved.generatedBy);
+    assert.equal('trainingConfig' in modelJson, false);
+    const weights = await store.getFile('models/mdl_1/jobs/job_1', 'weights.bin');
+    assert.ok(weights.equals(Buffer.from(tf.io.CompositeArrayBuffer.join(saved.weightData))));
+
+    const artifacts = await loadModelArtifacts(store, 'models/mdl_1/jobs/job_1');
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    assert.deepEqual(await predictions(loaded, x), expected);
+
+    // The same through an IOHandler, both ways.
+    await model.save(storeIOHandler(store, 'models/mdl_1/jobs/job_2'));
+    const viaHandler = await tf.loadLayersModel(storeIOHandler(store, 'models/mdl_1/jobs/job_2'));
+    assert.deepEqual(await predictions(viaHandler, x), expected);
+
+    for (const m of [model, loaded, viaHandler]) m.dispose();
+    x.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('accepts weights handed over in shards', async () => {
+    const before = tf.memory().numTensors;
+    const model = smallModel();
+    const x = tf.tensor2d([[1, 2, 3, 4]]);
+    const expected = await predictions(model, x);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    assert.ok(saved?.weightData);
+    const whole = tf.io.CompositeArrayBuffer.join(saved.weightData);
+    const cut = 28;
+    const trainingConfig = { loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'], optimizer_config: { class_name: 'SGD', config: { learningRate: 0.1 } } };
+    await saveModelArtifacts(store, 'models/sharded', { ...saved, trainingConfig, weightData: [whole.slice(0, cut), whole.slice(cut)] });
+    assert.equal((await store.getFile('models/sharded', 'weights.bin')).byteLength, whole.byteLength);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(await loadModelArtifacts(store, 'models/sharded')));
+    assert.deepEqual(await predictions(loaded, x), expected);
+    // The training config came along: the loaded model is compiled with it.
+    assert.equal(loaded.loss, 'sparseCategoricalCrossentropy');
+    assert.equal(loaded.optimizer.getClassName(), 'SGD');
+    model.dispose();
+    // A model compiled by loadLayersModel does not own its optimizer, so disposing it leaves the optimizer.
+    loaded.optimizer.dispose();
+    loaded.dispose();
+    x.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('answers 404 for a missing model', async () => {
+    await assert.rejects(loadModelArtifacts(store, 'models/none'), isNotFound);
+  });
+});
