@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { datasetFromInline } from './inline.js';
+import type { Dataset } from './types.js';
 
 /**
  * A dataset anywhere in the API: a stored one by id or name, a built-in, or
@@ -31,3 +33,10 @@ export type StoredDatasetRef =
   | { kind: 'stored'; id: string }
   | { kind: 'builtin'; name: 'iris' | 'mnist'; split?: 'train' | 'test' | undefined; limit?: number | undefined }
   | { kind: 'inline'; artifact: string };
+
+/** The arrays of an inline reference (or an inline upload), with its class names. */
+export function inlineDataset(ref: { x: unknown[]; y: unknown[]; class_names?: string[] | undefined }, path = 'dataset'): Dataset {
+  const dataset = datasetFromInline(ref.x, ref.y, path);
+  if (ref.class_names) dataset.classNames = ref.class_names;
+  return dataset;
+}

@@ -1,6 +1,5 @@
 import { loadBuiltin } from '../datasets/builtins.js';
-import { datasetFromInline } from '../datasets/inline.js';
-import type { DatasetRef, StoredDatasetRef } from '../datasets/ref.js';
+import { inlineDataset, type DatasetRef, type StoredDatasetRef } from '../datasets/ref.js';
 import { decodeDataset } from '../datasets/storage.js';
 import type { Dataset } from '../datasets/types.js';
 import type { ArtifactStore } from './artifacts.js';
@@ -25,9 +24,7 @@ export async function loadDataset(sources: DatasetSources, ref: DatasetRef | Sto
   }
   if ('builtin' in ref) return loadBuiltin(ref.builtin, ref.split, ref.limit);
   if ('id' in ref) return readStored(sources, (await sources.registry.getDataset(ref.id)).artifact);
-  const dataset = datasetFromInline(ref.x, ref.y, 'dataset');
-  if (ref.class_names) dataset.classNames = ref.class_names;
-  return dataset;
+  return inlineDataset(ref);
 }
 
 async function readStored(sources: DatasetSources, artifact: string): Promise<Dataset> {

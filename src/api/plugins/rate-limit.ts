@@ -1,0 +1,24 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError } from '../../errors.js';
+
+export interface RateLimitOptions {
+  /** Requests per window per client address; 0 turns the limit off. */
+  max: number;
+  windowMs: number;
+}
+
+/** Limits /v1 per client address; health checks and metrics stay unlimited for probes and scrapers. */
+async function limit(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
+  if (options.max === 0) return;
+  await app.register(rateLimit, {
+    max: options.max,
+    timeWindow: options.windowMs,
+    allowList: (request) => !request.url.startsWith('/v1'),
+    errorResponseBuilder: (_request, context) =>
+      new AppError(429, 'rate_limited', `rate limit exceeded: ${context.max} requests per ${context.after}; retry later`),
+  });
+}
+
+export default fp(limit, { name: 'rate-limit' });

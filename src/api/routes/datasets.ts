@@ -1,0 +1,134 @@
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { BUILTIN_DATASETS } from '../../datasets/builtins.js';
+import { inlineDataset } from '../../datasets/ref.js';
+import type { Dataset } from '../../datasets/types.js';
+import { AppError, ValidationError, fromZodError } from '../../errors.js';
+import type { AppDeps } from '../app.js';
+import { errorResponses } from '../schemas/common.js';
+import { DatasetListSchema, DatasetParamsSchema, DatasetSchema, JsonDatasetSchema, UploadQuerySchema } from '../schemas/datasets.js';
+import { deleteDataset, parseCsvUpload, parseNpyPair, parseNpzUpload, receiveUpload, storeDataset } from '../services/datasets.js';
+
+const NPZ_TYPES = ['application/zip', 'application/x-npz', 'application/octet-stream'];
+
+const UPLOAD_DESCRIPTION = `Upload a dataset, in the form you have it:
+- \`application/json\`: \`{"name", "x", "y", "class_names"?}\`, nested arrays;
+- \`text/csv\` with a header row, \`?name=&target=COLUMN\` (several: \`target=a,b\`); a text target column becomes class indices, its names kept;
+- \`.npz\` as \`np.savez(f, x=..., y=...)\` writes it, as \`application/zip\` or \`application/octet-stream\`, with \`?name=\`;
+- \`multipart/form-data\` with \`.npy\` files in fields \`x\` and \`y\` (and a \`name\` field), or one \`file\` (.csv or .npz).
+Uploads stream to disk and are refused with 413 past the limit.`;
+
+export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const limit = deps.config.UPLOAD_LIMIT;
+  // These bodies reach the handler as streams, never buffered by Fastify; the upload's own limit applies.
+  app.addContentTypeParser(['text/csv', ...NPZ_TYPES], (_request, payload, done) => done(null, payload));
+  await app.register(multipart, { limits: { fileSize: limit, files: 2, fields: 4 } });
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.post(
+    '/v1/datasets',
+    {
+      bodyLimit: deps.config.JSON_UPLOAD_LIMIT,
+      schema: {
+        tags: ['datasets'],
+        summary: 'Upload a dataset (JSON, CSV, NumPy .npz or .npy files)',
+        description: UPLOAD_DESCRIPTION,
+        querystring: UploadQuerySchema,
+        consumes: ['application/json', 'text/csv', 'application/zip', 'application/octet-stream', 'multipart/form-data'],
+        response: { 201: DatasetSchema, ...errorResponses(400, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { name, dataset } = await readUpload(deps, request, request.query, limit);
+      return reply.code(201).send(await storeDataset(deps, name, dataset));
+    },
+  );
+
+  routes.get(
+    '/v1/datasets',
+    { schema: { tags: ['datasets'], summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
+    async () => ({ builtin: [...BUILTIN_DATASETS], datasets: await deps.registry.listDatasets() }),
+  );
+
+  routes.get(
+    '/v1/datasets/:dataset',
+    { schema: { tags: ['datasets'], summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
+    async (request) => deps.registry.getDataset(request.params.dataset),
+  );
+
+  routes.delete(
+    '/v1/datasets/:dataset',
+    {
+      schema: {
+        tags: ['datasets'],
+        summary: 'Delete an uploaded dataset; 409 while a queued or running job uses it',
+        params: DatasetParamsSchema,
+        response: { 204: z.null().describe('deleted'), ...errorResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await deleteDataset(deps, request.params.dataset);
+      return reply.code(204).send(null);
+    },
+  );
+}
+
+function requireName(name: string | undefined): string {
+  if (!name) throw ValidationError.at('name', 'give the dataset a name: ?name=NAME');
+  return name;
+}
+
+async function readUpload(
+  deps: AppDeps,
+  request: FastifyRequest,
+  query: z.infer<typeof UploadQuerySchema>,
+  limit: number,
+): Promise<{ name: string; dataset: Dataset }> {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === 'application/json') {
+    const parsed = JsonDatasetSchema.safeParse(request.body);
+    if (!parsed.success) throw fromZodError(parsed.error);
+    return { name: parsed.data.name, dataset: inlineDataset(parsed.data, '') };
+  }
+  if (type === 'text/csv') {
+    const name = requireName(query.name);
+    const bytes = await receiveUpload(deps, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
+    return { name, dataset: parseCsvUpload(bytes, name, query.target) };
+  }
+  if (NPZ_TYPES.includes(type)) {
+    const name = requireName(query.name);
+    const bytes = await receiveUpload(deps, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
+    return { name, dataset: parseNpzUpload(bytes, limit) };
+  }
+  if (type === 'multipart/form-data') return readMultipart(deps, request, query, limit);
+  throw new AppError(415, 'unsupported_media_type', `cannot read a dataset from ${type || 'a body without a content type'}; see POST /v1/datasets in /docs`);
+}
+
+async function readMultipart(
+  deps: AppDeps,
+  request: FastifyRequest,
+  query: z.infer<typeof UploadQuerySchema>,
+  limit: number,
+): Promise<{ name: string; dataset: Dataset }> {
+  const fields: Record<string, string> = {};
+  const files: Record<string, { filename: string; bytes: Buffer }> = {};
+  let received = 0;
+  for await (const part of request.parts()) {
+    if (part.type === 'field') {
+      fields[part.fieldname] = String(part.value);
+      continue;
+    }
+    const bytes = await receiveUpload(deps, part.file, limit - received);
+    received += bytes.byteLength;
+    files[part.fieldname] = { filename: part.filename, bytes };
+  }
+  const name = requireName(fields.name ?? query.name);
+  const single = files.file;
+  if (single) {
+    const isCsv = single.filename.toLowerCase().endsWith('.csv');
+    return { name, dataset: isCsv ? parseCsvUpload(single.bytes, name, fields.target ?? query.target) : parseNpzUpload(single.bytes, limit) };
+  }
+  return { name, dataset: parseNpyPair(files.x?.bytes, files.y?.bytes) };
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../app.js';
+import { errorResponses } from '../schemas/common.js';
+import { CreateJobSchema, JobListSchema, JobParamsSchema, JobSchema, ListJobsQuerySchema } from '../schemas/jobs.js';
+import { cancelJob, streamJobEvents } from '../services/job-control.js';
+import { submitJob } from '../services/jobs.js';
+
+export default async function jobRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.post(
+    '/v1/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Queue a training job',
+        body: CreateJobSchema,
+        response: { 202: JobSchema, ...errorResponses(400, 404, 409, 413) },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await submitJob(deps, request.body)),
+  );
+
+  routes.get(
+    '/v1/jobs',
+    { schema: { tags: ['jobs'], summary: 'List jobs, newest first', querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
+    async (request) => {
+      const model = request.query.model ? (await deps.registry.getModel(request.query.model)).id : undefined;
+      return { jobs: await deps.registry.listJobs({ status: request.query.status, model }) };
+    },
+  );
+
+  routes.get(
+    '/v1/jobs/:job',
+    { schema: { tags: ['jobs'], summary: 'One job: status, progress, history', params: JobParamsSchema, response: { 200: JobSchema, ...errorResponses(404) } } },
+    async (request) => deps.registry.getJob(request.params.job),
+  );
+
+  routes.get(
+    '/v1/jobs/:job/events',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Server-Sent Events: an `epoch` event per epoch, a `status` event per change; closes when the job ends',
+        params: JobParamsSchema,
+        produces: ['text/event-stream'],
+        response: { ...errorResponses(404) },
+      },
+    },
+    async (request, reply) => streamJobEvents(deps, request.params.job, request, reply),
+  );
+
+  routes.post(
+    '/v1/jobs/:job/cancel',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Cancel a queued or running job; a running one stops at its next batch',
+        params: JobParamsSchema,
+        response: { 200: JobSchema, 202: JobSchema, ...errorResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { job, immediate } = await cancelJob(deps, request.params.job);
+      return reply.code(immediate ? 200 : 202).send(job);
+    },
+  );
+}

@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../app.js';
+import { ModelParamsSchema, errorResponses } from '../schemas/common.js';
+import {
+  EvaluateSchema,
+  EvaluationSchema,
+  InspectSchema,
+  InspectionSchema,
+  LayersQuerySchema,
+  LayersSchema,
+  PredictSchema,
+  PredictionSchema,
+} from '../schemas/serving.js';
+import { evaluateWith, inspectWith, layersOf, predictWith } from '../services/serving.js';
+
+export default async function servingRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.post(
+    '/v1/models/:model/predict',
+    {
+      schema: {
+        tags: ['serving'],
+        summary: 'Predict with the latest (or a given) trained version',
+        params: ModelParamsSchema,
+        body: PredictSchema,
+        response: { 200: PredictionSchema, ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (request) => predictWith(deps, request.params.model, request.body.instances, request.body.version),
+  );
+
+  routes.post(
+    '/v1/models/:model/evaluate',
+    {
+      schema: {
+        tags: ['serving'],
+        summary: "Loss and metrics on labelled data, under Keras's names",
+        params: ModelParamsSchema,
+        body: EvaluateSchema,
+        response: { 200: EvaluationSchema, ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (request) => evaluateWith(deps, request.params.model, request.body),
+  );
+
+  routes.post(
+    '/v1/models/:model/inspect',
+    {
+      schema: {
+        tags: ['serving'],
+        summary: "Every layer's output for the instances, in order",
+        params: ModelParamsSchema,
+        body: InspectSchema,
+        response: { 200: InspectionSchema, ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (request) => inspectWith(deps, request.params.model, request.body.instances, request.body.version),
+  );
+
+  routes.get(
+    '/v1/models/:model/layers',
+    {
+      schema: {
+        tags: ['serving'],
+        summary: "Each layer's config, output shape, parameter count and (weights=true) weights",
+        params: ModelParamsSchema,
+        querystring: LayersQuerySchema,
+        response: { 200: LayersSchema, ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (request) => layersOf(deps, request.params.model, request.query.weights, request.query.version),
+  );
+}

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { ModelParamsSchema, errorResponses } from '../schemas/common.js';
+import { VersionListSchema, VersionParamsSchema, VersionSchema } from '../schemas/models.js';
+import { artifactFile, artifactModelJson } from '../services/artifacts.js';
+
+export default async function versionRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.get(
+    '/v1/models/:model/versions',
+    { schema: { tags: ['versions'], summary: "A model's trained versions", params: ModelParamsSchema, response: { 200: VersionListSchema, ...errorResponses(404) } } },
+    async (request) => {
+      const model = await deps.registry.getModel(request.params.model);
+      return { versions: await deps.registry.listVersions(model.id) };
+    },
+  );
+
+  routes.get(
+    '/v1/models/:model/versions/:version',
+    { schema: { tags: ['versions'], summary: 'One trained version', params: VersionParamsSchema, response: { 200: VersionSchema, ...errorResponses(404) } } },
+    async (request) => {
+      const model = await deps.registry.getModel(request.params.model);
+      return deps.registry.getVersion(model.id, request.params.version);
+    },
+  );
+
+  routes.get(
+    '/v1/models/:model/versions/:version/artifact',
+    {
+      schema: {
+        tags: ['versions'],
+        summary: 'The version as TensorFlow.js layers-format model.json; pass this URL to tf.loadLayersModel',
+        params: VersionParamsSchema,
+        response: { 200: z.record(z.string(), z.unknown()), ...errorResponses(404) },
+      },
+    },
+    async (request) => artifactModelJson(deps, request.params.model, request.params.version),
+  );
+
+  routes.get(
+    '/v1/models/:model/versions/:version/artifact/:file',
+    {
+      schema: {
+        tags: ['versions'],
+        summary: "A file of the version's artifact (weights), as model.json names it",
+        params: VersionParamsSchema.extend({ file: z.string().regex(/^[\w.-]+$/) }),
+        produces: ['application/octet-stream'],
+      },
+    },
+    async (request, reply) => {
+      const { stream, size } = await artifactFile(deps, request.params.model, request.params.version, request.params.file);
+      return reply.type('application/octet-stream').header('content-length', size).send(stream);
+    },
+  );
+}

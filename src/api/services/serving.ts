@@ -1,0 +1,79 @@
+import { loadDataset } from '../../registry/dataset-loader.js';
+import { instancesToArray, datasetFromInline } from '../../datasets/inline.js';
+import { transformX, transformY, type PreprocessingState } from '../../datasets/preprocessing.js';
+import type { DatasetRef } from '../../datasets/ref.js';
+import { AppError } from '../../errors.js';
+import { argmax, describeLayers, evaluate, inspect, predict, type LayerInfo, type LayerOutput, type Nested } from '../../models/inference.js';
+import { toKerasLogs, type ModelDefinition } from '../../models/index.js';
+import type { ModelRecord } from '../../registry/records.js';
+import type { LoadedVersion } from '../model-cache.js';
+import type { AppDeps } from '../app.js';
+
+interface Served {
+  model: ModelRecord;
+  loaded: LoadedVersion;
+}
+
+/** The model and the asked-for version, or its latest, loaded. */
+async function serve(deps: AppDeps, idOrName: string, version?: number): Promise<Served> {
+  const model = await deps.registry.getModel(idOrName);
+  const wanted = version ?? model.latest_version;
+  if (wanted === 0) throw new AppError(409, 'not_trained', `model '${model.name}' has no trained version yet; train it with POST /v1/jobs`);
+  return { model, loaded: await deps.cache.get(model.id, wanted) };
+}
+
+function preprocessingOf(loaded: LoadedVersion): PreprocessingState {
+  return (loaded.record.preprocessing ?? {}) as PreprocessingState;
+}
+
+function inputShapeOf(loaded: LoadedVersion): number[] {
+  return loaded.record.input_shape.map((d) => d ?? -1);
+}
+
+export async function predictWith(
+  deps: AppDeps,
+  idOrName: string,
+  instances: unknown[],
+  version?: number,
+): Promise<{ model: string; version: number; predictions: Nested[]; classes?: string[] }> {
+  const { model, loaded } = await serve(deps, idOrName, version);
+  const x = transformX(preprocessingOf(loaded), instancesToArray(instances, inputShapeOf(loaded)));
+  const predictions = predict(loaded.model, x);
+  const classNames = loaded.record.class_names;
+  const classes = classNames ? argmax(predictions).map((i) => classNames[i] ?? String(i)) : undefined;
+  return { model: model.name, version: loaded.record.version, predictions, ...(classes ? { classes } : {}) };
+}
+
+export async function inspectWith(
+  deps: AppDeps,
+  idOrName: string,
+  instances: unknown[],
+  version?: number,
+): Promise<{ model: string; version: number; layers: LayerOutput[] }> {
+  const { model, loaded } = await serve(deps, idOrName, version);
+  const x = transformX(preprocessingOf(loaded), instancesToArray(instances, inputShapeOf(loaded)));
+  return { model: model.name, version: loaded.record.version, layers: inspect(loaded.model, x) };
+}
+
+export async function evaluateWith(
+  deps: AppDeps,
+  idOrName: string,
+  body: { x?: unknown[] | undefined; y?: unknown[] | undefined; dataset?: DatasetRef | undefined; version?: number | undefined; batch_size: number },
+): Promise<{ model: string; version: number; samples: number; metrics: Record<string, number> }> {
+  const { model, loaded } = await serve(deps, idOrName, body.version);
+  const data = body.dataset ? await loadDataset(deps, body.dataset) : datasetFromInline(body.x, body.y, '');
+  const state = preprocessingOf(loaded);
+  const compile = (model.definition as ModelDefinition).compile;
+  const raw = evaluate(loaded.model, transformX(state, data.x), transformY(state, data.y), body.batch_size);
+  return { model: model.name, version: loaded.record.version, samples: data.x.shape[0] ?? 0, metrics: toKerasLogs(raw, compile) };
+}
+
+export async function layersOf(
+  deps: AppDeps,
+  idOrName: string,
+  withWeights: boolean,
+  version?: number,
+): Promise<{ model: string; version: number; layers: LayerInfo[] }> {
+  const { model, loaded } = await serve(deps, idOrName, version);
+  return { model: model.name, version: loaded.record.version, layers: describeLayers(loaded.model, withWeights) };
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { BACKENDS } from './tf/backend.js';
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** Every setting, from the environment. Names are the variables; `.describe` feeds the README table. */
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port of the API'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('address the API listens on'),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/ })
+    .optional()
+    .describe('Redis for the queue and the registry; unset under `all`: 127.0.0.1:6379, or a private redis-server'),
+  KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('modelyard').describe('prefix of every Redis key'),
+  DATA_DIR: z.string().min(1).default('./data').describe('artifact store: trained weights and uploaded data'),
+  TF_BACKEND: z.enum(BACKENDS).optional().describe('force a TensorFlow.js backend instead of the best that loads'),
+  WORKER_CONCURRENCY: positiveInt.default(1).describe('training jobs one worker runs at once'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
+  MAX_PARAMS: positiveInt.default(50_000_000).describe('largest model accepted, in parameters'),
+  MAX_LAYERS: positiveInt.default(500).describe('most layers in one model'),
+  MAX_EPOCHS: positiveInt.default(10_000).describe('most epochs one job may ask for'),
+  BODY_LIMIT: positiveInt.default(16 * 1024 * 1024).describe('largest JSON request body, bytes'),
+  UPLOAD_LIMIT: positiveInt.default(256 * 1024 * 1024).describe('largest dataset upload (CSV, NumPy), bytes'),
+  JSON_UPLOAD_LIMIT: positiveInt
+    .default(64 * 1024 * 1024)
+    .describe('largest dataset uploaded as JSON, bytes (JSON is parsed whole, so it gets a lower limit)'),
+  MODEL_CACHE_SIZE: positiveInt.default(16).describe('trained versions kept loaded for predict'),
+  JOB_ATTEMPTS: positiveInt.default(3).describe('times a job is taken again after its worker died'),
+  JOB_LOCK_MS: positiveInt
+    .default(30_000)
+    .describe('a running job whose worker has not renewed its lock for this long is taken by another worker'),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(6000).describe('requests one client may make to /v1 per window; 0 turns the limit off'),
+  RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000).describe('the rate limit window'),
+  API_KEYS: z
+    .string()
+    .optional()
+    .transform((value) => (value ? value.split(',').map((key) => key.trim()).filter(Boolean) : []))
+    .describe('comma-separated keys; when set, /v1 needs `Authorization: Bearer KEY`'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; a bad value names its variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(ConfigSchema.shape).map((name) => [name, env[name] === '' ? undefined : env[name]]),
+  );
+  const result = ConfigSchema.safeParse(known);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}=${JSON.stringify(env[String(issue.path[0])])}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { buildApp } from './api/app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { MissingRedisError, ensureLocalRedis, type LocalRedis } from './local-redis.js';
+import { createQueueConnection, createTrainingQueue, type TrainingQueue } from './queue/training-queue.js';
+import { FileArtifactStore } from './registry/artifacts.js';
+import { Registry } from './registry/registry.js';
+import { selectBackend } from './tf/backend.js';
+import { startTrainingWorker, type TrainingWorker } from './worker/worker.js';
+
+const USAGE = `usage: modelyard <api|worker|all>
+
+  api      the HTTP API
+  worker   a training worker (run as many as needed)
+  all      both in one process; starts a private redis-server when no Redis is configured
+
+Configuration comes from the environment; see the README.`;
+
+type Command = 'api' | 'worker' | 'all';
+
+function parseCommand(argv: string[]): Command {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  const [command] = positionals;
+  if (values.help || positionals.length !== 1 || !['api', 'worker', 'all'].includes(command ?? '')) {
+    console.error(USAGE);
+    process.exit(values.help ? 0 : 2);
+  }
+  return command as Command;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.LOG_LEVEL,
+    base: { service: 'modelyard' },
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'config.API_KEYS', '*.api_key'], censor: '[redacted]' },
+  });
+}
+
+async function main(): Promise<void> {
+  const command = parseCommand(process.argv.slice(2));
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  const logger = createLogger(config);
+
+  let localRedis: LocalRedis | undefined;
+  let redisUrl = config.REDIS_URL;
+  if (!redisUrl && command === 'all') {
+    try {
+      localRedis = await ensureLocalRedis(config.DATA_DIR, logger);
+    } catch (error) {
+      if (!(error instanceof MissingRedisError)) throw error;
+      logger.fatal(error.message);
+      process.exit(1);
+    }
+    redisUrl = localRedis.url;
+  }
+  redisUrl ??= 'redis://127.0.0.1:6379';
+
+  const backend = await selectBackend(config.TF_BACKEND);
+  logger.info({ backend: backend.name, tensorflow: backend.tensorflowVersion, tfjs: backend.tfjsVersion, fallbacks: backend.fallbacks }, 'TensorFlow.js backend');
+
+  const store = new FileArtifactStore(config.DATA_DIR);
+  // Registry calls fail fast when Redis is away, so the API answers 503 instead of hanging.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
+  const registry = new Registry({ redis, prefix: config.KEY_PREFIX });
+  const lifecycle = { shuttingDown: false };
+
+  let app: FastifyInstance | undefined;
+  let queue: TrainingQueue | undefined;
+  let worker: TrainingWorker | undefined;
+  const queueConnections: Redis[] = [];
+
+  if (command === 'api' || command === 'all') {
+    const connection = createQueueConnection(redisUrl);
+    queueConnections.push(connection);
+    queue = createTrainingQueue(connection, config.KEY_PREFIX);
+    queue.on('error', (error) => logger.warn({ err: error }, 'queue'));
+    app = await buildApp({ config, redis, registry, store, queue, backend, logger, lifecycle });
+    await app.listen({ port: config.PORT, host: config.HOST });
+  }
+  if (command === 'worker' || command === 'all') {
+    const connection = createQueueConnection(redisUrl);
+    queueConnections.push(connection);
+    worker = await startTrainingWorker({ config, connection, registry, store, backend, logger });
+    logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker taking training jobs');
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    lifecycle.shuttingDown = true;
+    logger.info({ signal }, 'shutting down');
+    await app?.close();
+    await worker?.close();
+    await queue?.close();
+    await registry.close();
+    await redis.quit().catch(() => undefined);
+    for (const connection of queueConnections) await connection.quit().catch(() => undefined);
+    await localRedis?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,43 @@
+import { Queue, type QueueOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { z } from 'zod';
+
+export const TRAINING_QUEUE = 'training';
+
+/**
+ * What travels through the queue: only the job's id. The job record in the
+ * registry holds the request, so a job taken again after a crash reads the
+ * same thing, and nothing large sits in Redis twice.
+ */
+export const TrainingJobDataSchema = z.object({ job_id: z.string().min(1) }).strict();
+export type TrainingJobData = z.infer<typeof TrainingJobDataSchema>;
+
+/** BullMQ's keys live under the service's own prefix, beside the registry's. */
+export function queuePrefix(keyPrefix: string): string {
+  return `${keyPrefix}:bull`;
+}
+
+/**
+ * A connection for BullMQ. Workers block on Redis, so requests must never give
+ * up (`maxRetriesPerRequest: null`, as BullMQ requires); the API's queue uses
+ * the same so an enqueue during a Redis restart waits instead of failing.
+ */
+export function createQueueConnection(url: string, options: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, ...options });
+}
+
+export type TrainingQueue = Queue<TrainingJobData, void, 'train'>;
+
+export function createTrainingQueue(connection: Redis, keyPrefix: string, options: Partial<QueueOptions> = {}): TrainingQueue {
+  return new Queue<TrainingJobData, void, 'train'>(TRAINING_QUEUE, {
+    connection,
+    prefix: queuePrefix(keyPrefix),
+    defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 1000 },
+    ...options,
+  });
+}
+
+export async function enqueueTraining(queue: TrainingQueue, data: TrainingJobData): Promise<void> {
+  // The BullMQ job id is the registry's job id: one name for one job everywhere.
+  await queue.add('train', TrainingJobDataSchema.parse(data), { jobId: data.job_id });
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** `model.fit` arguments, with Keras's names and defaults. */
+export const FitSchema = z
+  .object({
+    epochs: z.number().int().positive().default(1),
+    batch_size: z.number().int().positive().default(32),
+    validation_split: z.number().min(0).lt(1).default(0),
+    shuffle: z.boolean().default(true),
+  })
+  .strict();
+export type FitSpec = z.infer<typeof FitSchema>;
+
+/** `keras.callbacks.EarlyStopping` arguments, with its defaults. */
+export const EarlyStoppingSchema = z
+  .object({
+    monitor: z.string().min(1).default('val_loss'),
+    min_delta: z.number().min(0).default(0),
+    patience: z.number().int().min(0).default(0),
+    mode: z.enum(['auto', 'min', 'max']).default('auto'),
+    baseline: z.number().nullable().default(null),
+    restore_best_weights: z.boolean().default(false),
+    start_from_epoch: z.number().int().min(0).default(0),
+  })
+  .strict();
+export type EarlyStoppingSpec = z.infer<typeof EarlyStoppingSchema>;

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { startService, type TestService } from '../support/service.js';
+
+let service: TestService;
+
+before(async () => {
+  service = await startService();
+  const created = await service.request('POST', '/v1/models', {
+    name: 'digits',
+    architecture: {
+      type: 'sequential',
+      input_shape: [28, 28],
+      layers: [
+        { type: 'Rescaling', scale: 1 / 255 },
+        { type: 'Flatten' },
+        { type: 'Dense', units: 64, activation: 'relu' },
+        { type: 'Dense', units: 10, activation: 'softmax' },
+      ],
+    },
+    compile: { optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+});
+after(async () => {
+  await service.close();
+});
+
+const longJob = { model: 'digits', dataset: { builtin: 'mnist', split: 'train', limit: 6000 }, fit: { epochs: 200 } };
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function runningWithEpochs(id: string, epochs = 1) {
+  return waitUntil(`job ${id} to run ${epochs} epoch(s)`, async () => {
+    const { body } = await service.request('GET', `/v1/jobs/${id}`);
+    return body.status === 'running' && body.progress.epoch >= epochs ? body : undefined;
+  });
+}
+
+test('cancelling: a running job stops at its next batch and writes no version; a queued one is cancelled at once', async () => {
+  const running = await service.request('POST', '/v1/jobs', longJob);
+  const queued = await service.request('POST', '/v1/jobs', longJob);
+  await runningWithEpochs(running.body.id);
+  assert.equal((await service.request('GET', `/v1/jobs/${queued.body.id}`)).body.status, 'queued');
+
+  const cancelQueued = await service.request('POST', `/v1/jobs/${queued.body.id}/cancel`);
+  assert.equal(cancelQueued.status, 200);
+  assert.equal(cancelQueued.body.status, 'cancelled');
+
+  const cancelRunning = await service.request('POST', `/v1/jobs/${running.body.id}/cancel`);
+  assert.equal(cancelRunning.status, 202);
+  assert.equal(cancelRunning.body.cancel_requested, true);
+  const ended = await service.waitForJob(running.body.id, 30_000);
+  assert.equal(ended.status, 'cancelled');
+  assert.ok(ended.progress.epoch < 200);
+  assert.equal(ended.version, null);
+
+  const versions = await service.request('GET', '/v1/models/digits/versions');
+  assert.deepEqual(versions.body.versions, []);
+
+  const again = await service.request('POST', `/v1/jobs/${running.body.id}/cancel`);
+  assert.equal(again.status, 409);
+  assert.equal(again.body.error.code, 'conflict');
+});
+
+test('a job whose labels do not fit the loss ends failed with a message, and the next job still runs', async () => {
+  const failing = await service.request('POST', '/v1/jobs', {
+    model: {
+      name: 'three-classes',
+      architecture: { type: 'sequential', layers: [{ type: 'Dense', units: 3, activation: 'softmax' }] },
+      compile: { loss: 'sparse_categorical_crossentropy' },
+    },
+    dataset: { x: [[0, 1], [1, 0], [1, 1], [0, 0]], y: [0, 1, 2, 7] },
+    fit: { epochs: 2 },
+  });
+  assert.equal(failing.status, 202, JSON.stringify(failing.body));
+  const failed = await service.waitForJob(failing.body.id);
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.error.code, 'validation_error');
+  assert.match(failed.error.message, /label 7 .* \[0, 2\]/);
+
+  const next = await service.request('POST', '/v1/jobs', { model: 'three-classes', dataset: { x: [[0, 1], [1, 0]], y: [0, 2] }, fit: { epochs: 1 } });
+  const completed = await service.waitForJob(next.body.id);
+  assert.equal(completed.status, 'completed', JSON.stringify(completed.error));
+  assert.equal(completed.version, 1);
+});
+
+function startWorkerProcess(): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+    env: {
+      ...process.env,
+      REDIS_URL: service.config.REDIS_URL,
+      KEY_PREFIX: service.config.KEY_PREFIX,
+      DATA_DIR: service.config.DATA_DIR,
+      JOB_LOCK_MS: '1500',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+test('a worker SIGKILLed mid-job leaves the job to another worker, which completes it', async () => {
+  // Only the worker processes below may take this job.
+  for (const worker of service.workers) await worker.close();
+  const first = startWorkerProcess();
+  let second: ChildProcess | undefined;
+  try {
+    const submitted = await service.request('POST', '/v1/jobs', { ...longJob, fit: { epochs: 6 } });
+    await runningWithEpochs(submitted.body.id, 1);
+    first.kill('SIGKILL');
+    second = startWorkerProcess();
+    const job = await service.waitForJob(submitted.body.id, 120_000);
+    assert.equal(job.status, 'completed', JSON.stringify(job.error));
+    assert.equal(job.attempts, 2);
+    assert.equal(job.history.loss.length, 6, 'the second worker starts the job afresh');
+    const version = await service.request('GET', `/v1/models/digits/versions/${job.version}`);
+    assert.equal(version.status, 200);
+  } finally {
+    first.kill('SIGKILL');
+    second?.kill('SIGTERM');
+    await new Promise((r) => (second && second.exitCode === null ? second.once('exit', r) : r(null)));
+  }
+});

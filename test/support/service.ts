@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { buildApp } from '../../src/api/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createQueueConnection, createTrainingQueue, type TrainingQueue } from '../../src/queue/training-queue.js';
+import { FileArtifactStore } from '../../src/registry/artifacts.js';
+import { Registry } from '../../src/registry/registry.js';
+import { selectBackend, type BackendName } from '../../src/tf/backend.js';
+import { startTrainingWorker, type TrainingWorker } from '../../src/worker/worker.js';
+import { useTestRedis, type TestRedis } from './redis.js';
+
+export interface TestService {
+  url: string;
+  config: Config;
+  redis: TestRedis;
+  registry: Registry;
+  app: FastifyInstance;
+  workers: TrainingWorker[];
+  /** JSON over real HTTP; the parsed body (null when empty) and the status. */
+  request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
+  /** Polls a job until it leaves queued/running. */
+  waitForJob(id: string, timeoutMs?: number): Promise<any>;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  workers?: number;
+  env?: Record<string, string>;
+}
+
+/**
+ * The API listening on a free port and `workers` training workers in this
+ * process, on real Redis (a unique key prefix) and a temporary DATA_DIR.
+ */
+export async function startService(options: ServiceOptions = {}): Promise<TestService> {
+  const redis = await useTestRedis(options.env?.REDIS_URL ?? process.env.REDIS_URL);
+  const dataDir = mkdtempSync(join(tmpdir(), 'modelyard-test-'));
+  const config = loadConfig({ KEY_PREFIX: redis.prefix, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env, REDIS_URL: redis.url });
+  const backend = await selectBackend(process.env.TF_BACKEND as BackendName | undefined);
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  const registry = new Registry({ redis: client, prefix: redis.prefix });
+  const store = new FileArtifactStore(dataDir);
+  const queueConnection = createQueueConnection(redis.url);
+  const queue: TrainingQueue = createTrainingQueue(queueConnection, redis.prefix);
+  // Tests that stop Redis expect these connections to complain; the assertions say what matters.
+  for (const emitter of [client, queueConnection, queue]) emitter.on('error', () => undefined);
+  const app = await buildApp({ config, redis: client, registry, store, queue, backend, logger });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  const workerConnections: Redis[] = [];
+  const workers: TrainingWorker[] = [];
+  for (let i = 0; i < (options.workers ?? 1); i++) {
+    const connection = createQueueConnection(redis.url);
+    connection.on('error', () => undefined);
+    workerConnections.push(connection);
+    workers.push(await startTrainingWorker({ config, connection, registry, store, backend, logger }));
+  }
+
+  const request: TestService['request'] = async (method, path, body, headers = {}) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+  };
+
+  return {
+    url,
+    config,
+    redis,
+    registry,
+    app,
+    workers,
+    request,
+    async waitForJob(id, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await request('GET', `/v1/jobs/${id}`);
+        if (!['queued', 'running'].includes(body.status)) return body;
+        if (Date.now() > deadline) throw new Error(`job ${id} still ${body.status} after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      for (const worker of workers) await worker.close();
+      await app.close();
+      await queue.close();
+      await registry.close();
+      for (const connection of [queueConnection, ...workerConnections]) await connection.quit().catch(() => undefined);
+      await client.quit().catch(() => undefined);
+      await redis.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
