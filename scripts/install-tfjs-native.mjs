@@ -61,8 +61,12 @@ function finish(ok, why) {
 }
 
 function tryOfficialInstaller(packageDir) {
-  const result = spawnSync(process.execPath, ['scripts/install.js'], { cwd: packageDir, stdio: 'inherit', timeout: 180_000 });
-  return result.status === 0 && tfjsNodeLoads();
+  const result = spawnSync(process.execPath, ['scripts/install.js'], { cwd: packageDir, encoding: 'utf8', timeout: 180_000 });
+  if (result.status === 0 && tfjsNodeLoads()) return true;
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  const reason = output.match(/^\w*Error: .*$/m)?.[0] ?? result.error?.message ?? `exit ${result.status ?? result.signal}`;
+  log(`tfjs-node's own installer did not work here (${reason})`);
+  return false;
 }
 
 // The wheel's C++ library exports the whole C API; only its headers and two libraries are needed.
@@ -151,9 +155,6 @@ function main() {
   }
   if (tfjsNodeLoads()) return finish(true);
 
-  log("trying tfjs-node's own installer");
-  if (tryOfficialInstaller(packageDir)) return finish(true);
-
   const { version: tfjsVersion, binary } = require(join(packageDir, 'package.json'));
   // node-pre-gyp builds for the highest N-API version both the package and this Node support.
   const napi = Math.max(...binary.napi_versions.filter((v) => v <= Number(process.versions.napi)));
@@ -162,6 +163,13 @@ function main() {
   const bindingName = `tfjs-node-${tfjsVersion}-napi-v${napi}-abi${process.versions.modules}-${process.platform}-${process.arch}.node`;
   const cachedBinding = join(cacheRoot, wheelKey, 'bindings', bindingName);
   const bindingPath = join(packageDir, 'lib', `napi-v${napi}`, 'tfjs_binding.node');
+  const cached = existsSync(cachedBinding) && existsSync(join(depsDir, 'lib', 'libtensorflow.so.2'));
+
+  // A library and addon built here before are reused without trying the download again.
+  if (!cached) {
+    log("trying tfjs-node's own installer");
+    if (tryOfficialInstaller(packageDir)) return finish(true);
+  }
 
   try {
     if (!existsSync(join(depsDir, 'lib', 'libtensorflow.so.2'))) {
