@@ -73,13 +73,16 @@ test('cancelling: a running job stops at its next batch and writes no version; a
 });
 
 test('a job whose labels do not fit the loss ends failed with a message, and the next job still runs', async () => {
+  // An uploaded dataset's label values are only read by the worker, so this one gets past submission.
+  const uploaded = await service.request('POST', '/v1/datasets', { name: 'bad-labels', x: [[0, 1], [1, 0], [1, 1], [0, 0]], y: [0, 1, 2, 7] });
+  assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
   const failing = await service.request('POST', '/v1/jobs', {
     model: {
       name: 'three-classes',
       architecture: { type: 'sequential', layers: [{ type: 'Dense', units: 3, activation: 'softmax' }] },
       compile: { loss: 'sparse_categorical_crossentropy' },
     },
-    dataset: { x: [[0, 1], [1, 0], [1, 1], [0, 0]], y: [0, 1, 2, 7] },
+    dataset: { id: 'bad-labels' },
     fit: { epochs: 2 },
   });
   assert.equal(failing.status, 202, JSON.stringify(failing.body));
@@ -128,5 +131,25 @@ test('a worker SIGKILLed mid-job leaves the job to another worker, which complet
     first.kill('SIGKILL');
     second?.kill('SIGTERM');
     await new Promise((r) => (second && second.exitCode === null ? second.once('exit', r) : r(null)));
+  }
+});
+
+test('SIGTERM: a worker stops at the end of the epoch, hands its job back to the queue, and exits 0', async () => {
+  for (const worker of service.workers) await worker.close();
+  const worker = startWorkerProcess();
+  const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+  try {
+    const submitted = await service.request('POST', '/v1/jobs', longJob);
+    const running = await runningWithEpochs(submitted.body.id, 1);
+    worker.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    const handedBack = (await service.request('GET', `/v1/jobs/${submitted.body.id}`)).body;
+    assert.equal(handedBack.status, 'queued');
+    assert.ok(handedBack.progress.epoch >= running.progress.epoch);
+    assert.ok(handedBack.progress.epoch < longJob.fit.epochs);
+    const cancelled = await service.request('POST', `/v1/jobs/${submitted.body.id}/cancel`);
+    assert.equal(cancelled.status, 200, 'the handed-back job waits in the queue again');
+  } finally {
+    worker.kill('SIGKILL');
   }
 });

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { BUILTIN_DATASETS } from '../../datasets/builtins.js';
+import { BUILTIN_DATASETS, type BuiltinDatasetInfo } from '../../datasets/builtins.js';
+import { transformY } from '../../datasets/preprocessing.js';
 import { encodeDataset } from '../../datasets/storage.js';
+import type { Dataset, NDArray } from '../../datasets/types.js';
 import { inlineDataset, type DatasetRef, type StoredDatasetRef } from '../../datasets/ref.js';
 import { ConflictError, ValidationError } from '../../errors.js';
-import { checkModel, parseModelDefinition, type ModelDefinition } from '../../models/index.js';
+import { checkLabels } from '../../models/labels.js';
+import { canonicalLoss, checkModel, parseModelDefinition, type ModelDefinition } from '../../models/index.js';
+import { newId } from '../../registry/ids.js';
 import { enqueueTraining } from '../../queue/training-queue.js';
 import type { JobRecord, ModelRecord } from '../../registry/records.js';
 import type { AppDeps } from '../app.js';
@@ -11,20 +15,27 @@ import type { CreateJob } from '../schemas/jobs.js';
 import { createModel, limitsOf } from './models.js';
 
 /**
- * Validates a training request as far as it can be without the data itself,
+ * Validates a training request as far as it can be before the worker has the
+ * data: the model against the data's shape, the labels against the loss. Then
  * stores what the job needs, and queues it.
  */
 export async function submitJob(deps: AppDeps, request: CreateJob): Promise<JobRecord> {
   if (request.fit.epochs > deps.config.MAX_EPOCHS) {
     throw ValidationError.at('fit.epochs', `at most ${deps.config.MAX_EPOCHS} epochs per job (MAX_EPOCHS), found ${request.fit.epochs}`);
   }
-  const jobId = `job_${randomBytes(9).toString('base64url')}`;
   const model = await resolveModel(deps, request.model);
-  if (!(model.definition as ModelDefinition).compile) {
+  const definition = model.definition as ModelDefinition;
+  if (!definition.compile) {
     throw ValidationError.at('model.compile', `model '${model.name}' has no compile settings (loss, optimizer); as in Keras, a model must be compiled before fit`);
   }
-  const { dataset, sampleShape } = await storeDatasetRef(deps, jobId, request.dataset);
-  checkModel(model.definition as ModelDefinition, limitsOf(deps), sampleShape);
+  const data = await describeData(deps, request.dataset);
+  const summary = checkModel(definition, limitsOf(deps), data.sampleShape);
+  const units = summary?.output_shape.at(-1);
+  const labels = request.preprocessing?.one_hot && typeof units === 'number' ? transformY({ one_hot: { num_classes: units } }, data.labels, 'dataset.y') : data.labels;
+  checkLabels(canonicalLoss(definition.compile.loss), units, labels);
+
+  const jobId = newId('job');
+  const dataset = data.inline ? await storeInline(deps, jobId, data.inline) : data.ref;
   const job = await deps.registry.createJob({
     id: jobId,
     model_id: model.id,
@@ -48,34 +59,56 @@ async function resolveModel(deps: AppDeps, model: CreateJob['model']): Promise<M
   return createModel(deps, { ...definition, name });
 }
 
-/** The job's dataset in the form it keeps, and the shape of one sample, to check the model against. */
-async function storeDatasetRef(
-  deps: AppDeps,
-  jobId: string,
-  ref: DatasetRef,
-): Promise<{ dataset: StoredDatasetRef; sampleShape: number[] }> {
-  if ('id' in ref) {
-    const record = await deps.registry.getDataset(ref.id);
-    return { dataset: { kind: 'stored', id: record.id }, sampleShape: record.x_shape.slice(1) };
-  }
-  if ('builtin' in ref) {
-    return {
-      dataset: { kind: 'builtin', name: ref.builtin, split: ref.split, limit: ref.limit },
-      sampleShape: builtinSampleShape(ref.builtin, ref.split),
-    };
-  }
-  const data = inlineDataset(ref);
+type DataFacts = {
+  sampleShape: number[];
+  /** The labels themselves when at hand; else, from metadata, the class indices 0..n-1 they hold. */
+  labels: NDArray;
+  /** Inline data is stored with the job once the request is known to be good. */
+} & ({ ref: StoredDatasetRef; inline?: undefined } | { ref?: undefined; inline: Dataset });
+
+async function storeInline(deps: AppDeps, jobId: string, data: Dataset): Promise<StoredDatasetRef> {
   const artifact = `jobs/${jobId}/dataset`;
   await deps.store.putFiles(artifact, encodeDataset(data));
-  return { dataset: { kind: 'inline', artifact }, sampleShape: data.x.shape.slice(1) };
+  return { kind: 'inline', artifact };
 }
 
-/** From the built-ins' metadata: the API never loads MNIST just to check a shape. */
-function builtinSampleShape(name: string, split: string | undefined): number[] {
+/** What the API knows of a job's data without loading a stored dataset's arrays. */
+async function describeData(deps: AppDeps, ref: DatasetRef): Promise<DataFacts> {
+  if ('id' in ref) {
+    const record = await deps.registry.getDataset(ref.id);
+    return {
+      ref: { kind: 'stored', id: record.id },
+      sampleShape: record.x_shape.slice(1),
+      labels: labelsFromMetadata(record.class_names?.length, record.y_shape.slice(1)),
+    };
+  }
+  if ('builtin' in ref) {
+    const info = builtinInfo(ref.builtin, ref.split);
+    return {
+      ref: { kind: 'builtin', name: ref.builtin, split: ref.split, limit: ref.limit },
+      sampleShape: info.x_shape,
+      labels: labelsFromMetadata(info.class_names.length, info.y_shape),
+    };
+  }
+  const inline = inlineDataset(ref);
+  return { inline, sampleShape: inline.x.shape.slice(1), labels: inline.y };
+}
+
+/**
+ * Labels standing in for a dataset's: every class index once when its classes
+ * are known, else none of the right shape, so shape checks still apply.
+ */
+function labelsFromMetadata(classCount: number | undefined, ySampleShape: number[]): NDArray {
+  if (classCount) return { data: Int32Array.from({ length: classCount }, (_, i) => i), shape: [classCount], dtype: 'int32' };
+  return { data: new Float32Array(0), shape: [0, ...ySampleShape], dtype: 'float32' };
+}
+
+/** The built-ins' metadata: the API never loads MNIST just to check a shape. */
+function builtinInfo(name: string, split: string | undefined): BuiltinDatasetInfo {
   const info = BUILTIN_DATASETS.find((d) => d.name === name);
   if (!info) throw ValidationError.at('dataset.builtin', `unknown built-in dataset '${name}'`);
   if (split !== undefined && !info.splits.some((s) => s.name === split)) {
     throw ValidationError.at('dataset.split', `${name} has no split '${split}'; it has ${info.splits.map((s) => s.name).join(', ')}`);
   }
-  return info.x_shape;
+  return info;
 }
