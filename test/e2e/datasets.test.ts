@@ -190,3 +190,44 @@ test('deleting a dataset: 409 while a job uses it, then 204 and 404', async () =
   assert.equal((await service.request('DELETE', `/v1/datasets/${uploaded.body.id}`)).status, 204);
   assert.equal((await service.request('GET', `/v1/datasets/${uploaded.body.id}`)).status, 404);
 });
+
+test('predicting raw features on a standardize version equals predicting pre-standardized features on a model trained on them', async () => {
+  const raw = Array.from({ length: 48 }, (_, i) => [i * 10 + 3, (i % 7) / 100, 500 - i * 3]);
+  const y = raw.map(([a, b, c]) => (a ?? 0) * 0.01 + (b ?? 0) * 20 - (c ?? 0) * 0.002);
+  // StandardScaler by hand: per-feature mean and population standard deviation.
+  const mean = [0, 1, 2].map((j) => raw.reduce((sum, row) => sum + (row[j] ?? 0), 0) / raw.length);
+  const std = [0, 1, 2].map((j) => Math.sqrt(raw.reduce((sum, row) => sum + ((row[j] ?? 0) - (mean[j] ?? 0)) ** 2, 0) / raw.length));
+  const scaled = raw.map((row) => row.map((v, j) => (v - (mean[j] ?? 0)) / (std[j] ?? 1)));
+  const seeded = (seed: number) => ({ class_name: 'GlorotUniform', config: { seed } });
+  const definition = (name: string) => ({
+    name,
+    architecture: {
+      type: 'sequential',
+      input_shape: [3],
+      layers: [
+        { type: 'Dense', units: 4, activation: 'tanh', kernel_initializer: seeded(7) },
+        { type: 'Dense', units: 1, kernel_initializer: seeded(11) },
+      ],
+    },
+    compile: { optimizer: { type: 'sgd', learning_rate: 0.05 }, loss: 'mse' },
+  });
+  const fit = { epochs: 5, batch_size: 8, shuffle: false };
+  for (const [name, x, preprocessing] of [
+    ['with-standardize', raw, { standardize: true }],
+    ['pre-standardized', scaled, undefined],
+  ] as const) {
+    assert.equal((await service.request('POST', '/v1/models', definition(name))).status, 201);
+    const job = await service.request('POST', '/v1/jobs', { model: name, dataset: { x, y }, fit, ...(preprocessing ? { preprocessing } : {}) });
+    assert.equal((await service.waitForJob(job.body.id)).status, 'completed');
+  }
+  const probe = [[15, 0.03, 470], [333, 0.06, 380]];
+  const viaVersion = await service.request('POST', '/v1/models/with-standardize/predict', { instances: probe });
+  const viaScaled = await service.request('POST', '/v1/models/pre-standardized/predict', {
+    instances: probe.map((row) => row.map((v, j) => (v - (mean[j] ?? 0)) / (std[j] ?? 1))),
+  });
+  viaVersion.body.predictions.forEach((row: number[], i: number) =>
+    assert.ok(Math.abs((row[0] ?? NaN) - viaScaled.body.predictions[i][0]) < 1e-4, `${row[0]} vs ${viaScaled.body.predictions[i][0]}`),
+  );
+  const version = await service.request('GET', '/v1/models/with-standardize/versions/1');
+  version.body.preprocessing.standardize.mean.forEach((m: number, j: number) => assert.ok(Math.abs(m - (mean[j] ?? 0)) < 1e-9));
+});
