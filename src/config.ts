@@ -3,6 +3,16 @@ import { BACKENDS } from './tf/backend.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** `*`, or an origin as browsers send it: scheme, host, port, no path. */
+function isOrigin(value: string): boolean {
+  if (value === '*') return true;
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /** Every setting, from the environment. Names are the variables; `.describe` feeds the README table. */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port of the API'),
@@ -13,7 +23,7 @@ export const ConfigSchema = z.object({
     .describe('Redis for the queue and the registry; unset under `all`: 127.0.0.1:6379, or a private redis-server'),
   KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('modelyard').describe('prefix of every Redis key'),
   DATA_DIR: z.string().min(1).default('./data').describe('artifact store: trained weights and uploaded data'),
-  TF_BACKEND: z.enum(BACKENDS).optional().describe('force a TensorFlow.js backend instead of the best that loads'),
+  TF_BACKEND: z.enum(BACKENDS).optional().describe('force `tensorflow`, `wasm` or `cpu` instead of the best that loads'),
   WORKER_CONCURRENCY: positiveInt.default(1).describe('training jobs one worker runs at once'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
   MAX_PARAMS: positiveInt.default(50_000_000).describe('largest model accepted, in parameters'),
@@ -36,6 +46,19 @@ export const ConfigSchema = z.object({
     .optional()
     .transform((value) => (value ? value.split(',').map((key) => key.trim()).filter(Boolean) : []))
     .describe('comma-separated keys; when set, /v1 needs `Authorization: Bearer KEY`'),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value) => (value ? value.split(',').map((origin) => origin.trim()).filter(Boolean) : []))
+    .pipe(z.array(z.string().refine(isOrigin, 'expected `*` or origins such as https://app.example.com, comma-separated')))
+    .describe('comma-separated origins (`https://app.example.com`) browsers may call the API from, `*` for any; unset: CORS off'),
+  WORKER_METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe('a worker-only process (`modelyard worker`) serves Prometheus `/metrics` on this port; unset: it serves none'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
+import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { MissingRedisError, ensureLocalRedis, type LocalRedis } from './local-redis.js';
+import { createLogger } from './logger.js';
+import { Metrics, serveMetrics } from './metrics.js';
 import { createQueueConnection, createTrainingQueue, type TrainingQueue } from './queue/training-queue.js';
 import { FileArtifactStore } from './registry/artifacts.js';
 import { Registry } from './registry/registry.js';
@@ -30,14 +32,6 @@ function parseCommand(argv: string[]): Command {
     process.exit(values.help ? 0 : 2);
   }
   return command as Command;
-}
-
-export function createLogger(config: Config): Logger {
-  return pino({
-    level: config.LOG_LEVEL,
-    base: { service: 'modelyard' },
-    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'config.API_KEYS', '*.api_key'], censor: '[redacted]' },
-  });
 }
 
 async function main(): Promise<void> {
@@ -75,10 +69,13 @@ async function main(): Promise<void> {
   redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
   const registry = new Registry({ redis, prefix: config.KEY_PREFIX });
   const lifecycle = { shuttingDown: false };
+  // One set of metrics for the process: under `all`, the API's /metrics shows the worker's too.
+  const metrics = new Metrics(backend);
 
   let app: FastifyInstance | undefined;
   let queue: TrainingQueue | undefined;
   let worker: TrainingWorker | undefined;
+  let metricsServer: Server | undefined;
   const queueConnections: Redis[] = [];
 
   if (command === 'api' || command === 'all') {
@@ -86,14 +83,18 @@ async function main(): Promise<void> {
     queueConnections.push(connection);
     queue = createTrainingQueue(connection, config.KEY_PREFIX);
     queue.on('error', (error) => logger.warn({ err: error }, 'queue'));
-    app = await buildApp({ config, redis, registry, store, queue, backend, logger, lifecycle });
+    app = await buildApp({ config, redis, registry, store, queue, backend, logger, lifecycle, metrics });
     await app.listen({ port: config.PORT, host: config.HOST });
   }
   if (command === 'worker' || command === 'all') {
     const connection = createQueueConnection(redisUrl);
     queueConnections.push(connection);
-    worker = await startTrainingWorker({ config, connection, registry, store, backend, logger });
+    worker = await startTrainingWorker({ config, connection, registry, store, backend, logger, metrics });
     logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker taking training jobs');
+    if (!app && config.WORKER_METRICS_PORT !== undefined) {
+      metricsServer = await serveMetrics(metrics, config.WORKER_METRICS_PORT, config.HOST);
+      logger.info({ port: config.WORKER_METRICS_PORT }, 'worker metrics at /metrics');
+    }
   }
 
   let stopping = false;
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await app?.close();
     await worker?.close();
+    metricsServer?.close();
     await queue?.close();
     await registry.close();
     await redis.quit().catch(() => undefined);

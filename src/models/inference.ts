@@ -96,13 +96,15 @@ export interface LayerInfo {
 /**
  * Each layer's config, output shape, parameter count and weights by Keras's
  * short names (`kernel`, `bias`, `gamma`, ...), the seed's `layer_0.kernel`.
+ * `configs` gives layers their Keras-named arguments by layer name; a layer
+ * without one shows tfjs's own config.
  */
-export function describeLayers(model: tf.LayersModel, withValues: boolean): LayerInfo[] {
+export function describeLayers(model: tf.LayersModel, withValues: boolean, configs: ReadonlyMap<string, Record<string, unknown>> = new Map()): LayerInfo[] {
   return model.layers.map((layer, index) => ({
     index,
     name: layer.name,
     type: layer.getClassName(),
-    config: layer.getConfig() as Record<string, unknown>,
+    config: configs.get(layer.name) ?? (layer.getConfig() as Record<string, unknown>),
     output_shape: dropBatch(layer.outputShape),
     params: layer.countParams(),
     weights: layer.weights.map((weight) => ({

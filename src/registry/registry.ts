@@ -7,7 +7,9 @@ import {
   ACTIVE_JOB_STATUSES,
   DatasetRecordSchema,
   JobEventSchema,
+  JOB_STATUSES,
   JobRecordSchema,
+  JobStatusSchema,
   ModelRecordSchema,
   VersionRecordSchema,
   type DatasetRecord,
@@ -380,6 +382,21 @@ export class Registry {
   async activeJobsUsingDataset(datasetId: string): Promise<JobRecord[]> {
     const jobs = await this.readJobs(await this.redis.zrevrange(this.keys.activeJobs, 0, -1));
     return jobs.filter((j) => ACTIVE_JOB_STATUSES.includes(j.status) && j.dataset.id === datasetId);
+  }
+
+  /** How many jobs are in each status, for a metrics scrape: one pipelined HGET per job, no history read. */
+  async countJobsByStatus(): Promise<Record<JobStatus, number>> {
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    const ids = await this.redis.zrange(this.keys.jobs, 0, '-1');
+    if (ids.length === 0) return counts;
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.job(id), 'status');
+    for (const [error, stored] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      const status = JobStatusSchema.safeParse(typeof stored === 'string' ? JSON.parse(stored) : null);
+      if (status.success) counts[status.data] += 1;
+    }
+    return counts;
   }
 
   /**

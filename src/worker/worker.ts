@@ -5,7 +5,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { PreprocessingSpec } from '../datasets/preprocessing.js';
 import type { StoredDatasetRef } from '../datasets/ref.js';
+import { splitValidation } from '../datasets/split.js';
+import { rowCount } from '../datasets/types.js';
 import { AppError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
 import type { ModelDefinition } from '../models/index.js';
 import { TRAINING_QUEUE, TrainingJobDataSchema, queuePrefix, type TrainingJobData } from '../queue/training-queue.js';
 import { saveModelArtifacts, type ArtifactStore } from '../registry/artifacts.js';
@@ -25,6 +28,8 @@ export interface WorkerDeps {
   store: ArtifactStore;
   backend: BackendInfo;
   logger: Logger;
+  /** Epoch durations and samples per second go here. */
+  metrics?: Metrics;
 }
 
 export interface TrainingWorker {
@@ -94,8 +99,8 @@ async function runJob(
   flags: { cancel: boolean; handBack: boolean },
 ): Promise<void> {
   const { registry } = deps;
-  const log = deps.logger.child({ job: jobId });
   const record = await registry.getJob(jobId);
+  const log = deps.logger.child({ job: jobId, model: record.model_name });
   // Taken again after its end was recorded (the worker died before BullMQ heard): nothing left to do.
   if (record.status !== 'queued' && record.status !== 'running') return;
   if (record.cancel_requested) return finish(deps, jobId, { status: 'cancelled' });
@@ -109,12 +114,13 @@ async function runJob(
     backend: { name: deps.backend.name, tensorflow_version: deps.backend.tensorflowVersion },
   });
   await registry.publishJobEvent(jobId, { type: 'status', data: { status: 'running', progress: started.progress } });
-  log.info({ model: record.model_name, epochs: fit.epochs, attempt: started.attempts }, 'training started');
+  log.info({ epochs: fit.epochs, attempt: started.attempts }, 'training started');
 
   let result: TrainResult | undefined;
   try {
     const model = await registry.getModel(record.model_id);
     const dataset = await loadDataset(deps, record.dataset as unknown as StoredDatasetRef);
+    const trainSamples = rowCount(splitValidation(dataset, fit.validation_split).train.x);
     let epochStarted = Date.now();
     result = await train({
       definition: model.definition as unknown as ModelDefinition,
@@ -126,10 +132,12 @@ async function runJob(
       shouldStop: () => flags.cancel,
       onEpoch: async (epoch, logs) => {
         const done = epoch + 1;
+        const ms = Date.now() - epochStarted;
+        deps.metrics?.observeEpoch(record.model_name, ms / 1000, trainSamples);
         await registry.appendEpoch(jobId, done, logs, fit.epochs);
         await bullJob.updateProgress({ epoch: done, epochs: fit.epochs });
         await registry.publishJobEvent(jobId, { type: 'epoch', data: { epoch: done, epochs: fit.epochs, logs } });
-        log.debug({ epoch: done, ms: Date.now() - epochStarted, ...logs }, 'epoch');
+        log.debug({ epoch: done, ms, ...logs }, 'epoch');
         epochStarted = Date.now();
         // Shutting down: the epoch is whole, so stop here and let another worker start the job afresh.
         if (flags.handBack) throw new HandBack();
@@ -156,7 +164,7 @@ async function runJob(
       await registry.updateModel(record.model_id, { input_shape: result.inputShape, summary: result.summary as unknown as Record<string, unknown> });
     }
     await finish(deps, jobId, { status: 'completed', version: version.version });
-    log.info({ model: record.model_name, version: version.version, epochs: result.epochsRun, ...result.metrics }, 'training completed');
+    log.info({ version: version.version, epochs: result.epochsRun, ...result.metrics }, 'training completed');
   } catch (error) {
     if (error instanceof HandBack) {
       await registry.publishJobEvent(jobId, jobStatusEvent(await registry.updateJob(jobId, { status: 'queued' })));

@@ -111,6 +111,9 @@ test('layers?weights=true gives the first Dense kernel [4,8] and bias [8], and x
   const dense = body.layers[0];
   assert.equal(dense.type, 'Dense');
   assert.equal(dense.params, 40);
+  assert.equal(dense.config.units, 8, "the layer's config uses Keras's argument names");
+  assert.equal(dense.config.use_bias, true);
+  assert.equal(dense.config.name, 'dense');
   const kernel = dense.weights.find((w: { name: string }) => w.name === 'kernel');
   const bias = dense.weights.find((w: { name: string }) => w.name === 'bias');
   assert.deepEqual(kernel.shape, [4, 8]);
@@ -151,4 +154,12 @@ test('jobs list by model and status', async () => {
   assert.deepEqual(body.jobs.map((j: { id: string }) => j.id), [jobId]);
   const { body: none } = await service.request('GET', '/v1/jobs?status=failed');
   assert.deepEqual(none.jobs, []);
+});
+
+test('the event stream of a finished job replays its epochs and closes, with the request id', async () => {
+  const response = await fetch(`${service.url}/v1/jobs/${jobId}/events`, { headers: { 'x-request-id': 'replay-1' } });
+  assert.equal(response.headers.get('x-request-id'), 'replay-1');
+  const chunks = (await response.text()).trim().split('\n\n');
+  assert.match(chunks[0] ?? '', /^event: status\ndata: .*"completed"/);
+  assert.equal(chunks.filter((chunk) => chunk.startsWith('event: epoch')).length, 300);
 });

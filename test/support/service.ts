@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { Metrics } from '../../src/metrics.js';
 import { createQueueConnection, createTrainingQueue, type TrainingQueue } from '../../src/queue/training-queue.js';
 import { FileArtifactStore } from '../../src/registry/artifacts.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -18,8 +19,11 @@ export interface TestService {
   config: Config;
   redis: TestRedis;
   registry: Registry;
+  store: FileArtifactStore;
   app: FastifyInstance;
   workers: TrainingWorker[];
+  /** Shared by the API and the workers, as under `modelyard all`. */
+  metrics: Metrics;
   /** JSON over real HTTP; the parsed body (null when empty) and the status. */
   request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
   /** Polls a job until it leaves queued/running. */
@@ -30,6 +34,8 @@ export interface TestService {
 export interface ServiceOptions {
   workers?: number;
   env?: Record<string, string>;
+  /** Where the API and workers log; silent (or TEST_LOG_LEVEL) by default. */
+  logger?: Logger;
 }
 
 /**
@@ -41,7 +47,8 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
   const dataDir = mkdtempSync(join(tmpdir(), 'modelyard-test-'));
   const config = loadConfig({ KEY_PREFIX: redis.prefix, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env, REDIS_URL: redis.url });
   const backend = await selectBackend(process.env.TF_BACKEND as BackendName | undefined);
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const metrics = new Metrics(backend);
   const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   const registry = new Registry({ redis: client, prefix: redis.prefix });
   const store = new FileArtifactStore(dataDir);
@@ -49,7 +56,7 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
   const queue: TrainingQueue = createTrainingQueue(queueConnection, redis.prefix);
   // Tests that stop Redis expect these connections to complain; the assertions say what matters.
   for (const emitter of [client, queueConnection, queue]) emitter.on('error', () => undefined);
-  const app = await buildApp({ config, redis: client, registry, store, queue, backend, logger });
+  const app = await buildApp({ config, redis: client, registry, store, queue, backend, logger, metrics });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -60,7 +67,7 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
     const connection = createQueueConnection(redis.url);
     connection.on('error', () => undefined);
     workerConnections.push(connection);
-    workers.push(await startTrainingWorker({ config, connection, registry, store, backend, logger }));
+    workers.push(await startTrainingWorker({ config, connection, registry, store, backend, logger, metrics }));
   }
 
   const request: TestService['request'] = async (method, path, body, headers = {}) => {
@@ -78,8 +85,10 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
     config,
     redis,
     registry,
+    store,
     app,
     workers,
+    metrics,
     request,
     async waitForJob(id, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;

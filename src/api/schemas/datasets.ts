@@ -16,7 +16,8 @@ export const JsonDatasetSchema = z
     y: z.array(z.unknown()).describe('targets, one per sample'),
     class_names: z.array(z.string()).optional(),
   })
-  .strict();
+  .strict()
+  .meta({ examples: [{ name: 'xor', x: [[0, 0], [0, 1], [1, 0], [1, 1]], y: [0, 1, 1, 0] }] });
 
 export const DatasetSchema = DatasetRecordSchema;
 export const DatasetListSchema = z.object({

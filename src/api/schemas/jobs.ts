@@ -15,13 +15,15 @@ export const CreateJobSchema = z
   })
   .strict()
   .meta({
-    example: {
-      model: 'iris',
-      dataset: { builtin: 'iris' },
-      fit: { epochs: 300, batch_size: 32, validation_split: 0.1, shuffle: true },
-      preprocessing: { standardize: true },
-      early_stopping: { monitor: 'val_loss', patience: 10, restore_best_weights: true },
-    },
+    examples: [
+      {
+        model: 'iris',
+        dataset: { builtin: 'iris' },
+        fit: { epochs: 300, batch_size: 32, validation_split: 0.1, shuffle: true },
+        preprocessing: { standardize: true },
+        early_stopping: { monitor: 'val_loss', patience: 10, restore_best_weights: true },
+      },
+    ],
   });
 export type CreateJob = z.infer<typeof CreateJobSchema>;
 

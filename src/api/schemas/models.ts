@@ -17,7 +17,7 @@ export const IRIS_EXAMPLE = {
 };
 
 export const CreateModelSchema = ModelDefinitionSchema.and(z.object({ name: z.string().min(1).max(200) })).meta({
-  example: IRIS_EXAMPLE,
+  examples: [IRIS_EXAMPLE],
 });
 
 export const ModelSchema = ModelRecordSchema;

@@ -9,7 +9,7 @@ export const PredictSchema = z
     version: z.number().int().positive().optional().describe('trained version; the latest when left out'),
   })
   .strict()
-  .meta({ example: { instances: [[5.3, 3.4, 1.9, 0.6], [6.0, 3.0, 4.7, 1.5]] } });
+  .meta({ examples: [{ instances: [[5.3, 3.4, 1.9, 0.6], [6.0, 3.0, 4.7, 1.5]] }] });
 
 export const PredictionSchema = z.object({
   model: z.string(),

@@ -63,11 +63,12 @@ export async function streamJobEvents(deps: AppDeps, id: string, request: Fastif
   };
 
   reply.hijack();
+  // Headers the hooks set so far (CORS, security, request id) go out with the stream.
   raw.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string | number | string[]>),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
-    'x-request-id': String(request.id),
   });
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
   request.raw.on('close', close);

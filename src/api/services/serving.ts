@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../registry/dataset-loader.js';
 import { instancesToArray, datasetFromInline } from '../../datasets/inline.js';
 import { transformX, transformY, type PreprocessingState } from '../../datasets/preprocessing.js';
@@ -36,11 +37,13 @@ export async function predictWith(
   instances: unknown[],
   version?: number,
 ): Promise<{ model: string; version: number; predictions: Nested[]; classes?: string[] }> {
+  const timer = deps.metrics.predictDuration.startTimer();
   const { model, loaded } = await serve(deps, idOrName, version);
   const x = transformX(preprocessingOf(loaded), instancesToArray(instances, inputShapeOf(loaded)));
   const predictions = predict(loaded.model, x);
   const classNames = loaded.record.class_names;
   const classes = classNames ? argmax(predictions).map((i) => classNames[i] ?? String(i)) : undefined;
+  timer({ model: model.name });
   return { model: model.name, version: loaded.record.version, predictions, ...(classes ? { classes } : {}) };
 }
 
@@ -75,5 +78,22 @@ export async function layersOf(
   version?: number,
 ): Promise<{ model: string; version: number; layers: LayerInfo[] }> {
   const { model, loaded } = await serve(deps, idOrName, version);
-  return { model: model.name, version: loaded.record.version, layers: describeLayers(loaded.model, withWeights) };
+  const configs = kerasConfigs(model.definition as ModelDefinition, loaded.model);
+  return { model: model.name, version: loaded.record.version, layers: describeLayers(loaded.model, withWeights, configs) };
+}
+
+/**
+ * Each layer's arguments as the definition gives them (Keras's names and
+ * defaults), by the built layer's name: sequential layers in order, functional ones by name.
+ */
+function kerasConfigs(definition: ModelDefinition, model: tf.LayersModel): Map<string, Record<string, unknown>> {
+  const configs = new Map<string, Record<string, unknown>>();
+  const built = model.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
+  const specs = definition.architecture.layers.filter((spec) => spec.type !== 'InputLayer');
+  specs.forEach((spec, i) => {
+    const { type: _type, inputs: _inputs, ...args } = spec as Record<string, unknown>;
+    const name = definition.architecture.type === 'functional' ? String(spec.name) : built[i]?.name;
+    if (name) configs.set(name, { ...args, name });
+  });
+  return configs;
 }

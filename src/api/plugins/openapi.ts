@@ -1,0 +1,379 @@
+import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import swagger, { type SwaggerTransform, type SwaggerTransformObject } from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import fp from 'fastify-plugin';
+import { createJsonSchemaTransform, jsonSchemaTransformObject, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { BuiltinDatasetInfoSchema } from '../../datasets/builtins.js';
+import { PreprocessingSchema } from '../../datasets/preprocessing.js';
+import { DatasetRefSchema } from '../../datasets/ref.js';
+import { FunctionalLayerSchema, SequentialLayerSchema } from '../../models/catalogue.js';
+import { ActivationSchema } from '../../models/activations.js';
+import {
+  ArchitectureSchema,
+  CompileSchema,
+  FunctionalArchitectureSchema,
+  KerasArchitectureSchema,
+  LossSchema,
+  MetricSchema,
+  ModelDefinitionSchema,
+  OptimizerSchema,
+  SequentialArchitectureSchema,
+} from '../../models/index.js';
+import { BatchShapeSchema, InitializerSchema, LayerName, RegularizerSchema, ShapeSchema, baseKeys } from '../../models/layers/common.js';
+import {
+  BackendRecordSchema,
+  DatasetRecordSchema,
+  HistorySchema,
+  JobErrorSchema,
+  JobProgressSchema,
+  JobRecordSchema,
+  JobStatusSchema,
+  ModelRecordSchema,
+  VersionRecordSchema,
+} from '../../registry/records.js';
+import { EarlyStoppingSchema, FitSchema } from '../../worker/fit-schema.js';
+import { ErrorResponseSchema } from '../schemas/common.js';
+import { DatasetListSchema, JsonDatasetSchema } from '../schemas/datasets.js';
+import { CreateJobSchema, JobListSchema } from '../schemas/jobs.js';
+import { CreateModelSchema, ModelListSchema, VersionListSchema } from '../schemas/models.js';
+import { EvaluateSchema, EvaluationSchema, InspectSchema, InspectionSchema, LayersSchema, PredictSchema, PredictionSchema } from '../schemas/serving.js';
+
+/**
+ * The schemas the document names under components/schemas. A schema used in
+ * many places (the layer catalogue repeats initializers, regularizers and
+ * activations per layer) is written once and referenced, and SDK users get
+ * a type per name. Never a querystring or path-parameter schema: those are
+ * spelled out as parameters.
+ */
+function components(): [z.ZodType, string][] {
+  const named: [z.ZodType, string][] = [
+    [ErrorResponseSchema, 'Error'],
+    [ModelRecordSchema, 'Model'],
+    [ModelListSchema, 'ModelList'],
+    [CreateModelSchema, 'CreateModel'],
+    [VersionRecordSchema, 'Version'],
+    [VersionListSchema, 'VersionList'],
+    [JobRecordSchema, 'Job'],
+    [JobListSchema, 'JobList'],
+    [JobStatusSchema, 'JobStatus'],
+    [JobProgressSchema, 'JobProgress'],
+    [JobErrorSchema, 'JobError'],
+    [CreateJobSchema, 'CreateJob'],
+    [HistorySchema, 'History'],
+    [BackendRecordSchema, 'Backend'],
+    [FitSchema, 'Fit'],
+    [EarlyStoppingSchema, 'EarlyStopping'],
+    [PreprocessingSchema, 'Preprocessing'],
+    [DatasetRecordSchema, 'Dataset'],
+    [DatasetListSchema, 'DatasetList'],
+    [JsonDatasetSchema, 'DatasetUpload'],
+    [BuiltinDatasetInfoSchema, 'BuiltinDataset'],
+    [DatasetRefSchema, 'DatasetRef'],
+    [PredictSchema, 'PredictRequest'],
+    [PredictionSchema, 'Prediction'],
+    [EvaluateSchema, 'EvaluateRequest'],
+    [EvaluationSchema, 'Evaluation'],
+    [InspectSchema, 'InspectRequest'],
+    [InspectionSchema, 'Inspection'],
+    [LayersSchema, 'Layers'],
+    [ModelDefinitionSchema, 'ModelDefinition'],
+    [ArchitectureSchema, 'Architecture'],
+    [SequentialArchitectureSchema, 'SequentialArchitecture'],
+    [FunctionalArchitectureSchema, 'FunctionalArchitecture'],
+    [KerasArchitectureSchema, 'KerasArchitecture'],
+    [CompileSchema, 'Compile'],
+    [OptimizerSchema, 'Optimizer'],
+    [LossSchema, 'Loss'],
+    [MetricSchema, 'Metric'],
+    [ActivationSchema, 'Activation'],
+    [InitializerSchema, 'Initializer'],
+    [RegularizerSchema, 'Regularizer'],
+    [ShapeSchema, 'Shape'],
+    [BatchShapeSchema, 'BatchShape'],
+    [LayerName, 'LayerName'],
+    [baseKeys.dtype.unwrap(), 'LayerDtype'],
+    [SequentialLayerSchema, 'SequentialLayer'],
+    [FunctionalLayerSchema, 'FunctionalLayer'],
+  ];
+  // One name per layer type: `DenseLayer` in a sequential model, `FunctionalDenseLayer` in a functional one; `InputLayer` as it is.
+  for (const [union, prefix] of [
+    [SequentialLayerSchema, ''],
+    [FunctionalLayerSchema, 'Functional'],
+  ] as const) {
+    if (!(union instanceof z.ZodDiscriminatedUnion)) throw new Error('the layer schemas are expected to be discriminated unions');
+    for (const option of union.options) {
+      const type = (option as z.ZodObject).shape.type;
+      if (!(type instanceof z.ZodLiteral) || typeof type.value !== 'string') throw new Error('a layer schema needs a literal type');
+      named.push([option as z.ZodType, `${prefix}${type.value.replace(/Layer$/, '')}Layer`]);
+    }
+  }
+  return named;
+}
+
+/**
+ * Gives the schemas their component ids in zod's global registry, where
+ * fastify-type-provider-zod looks for them and where their descriptions and
+ * examples already are. Idempotent: every app built in a process shares it.
+ */
+function registerComponents(): void {
+  for (const [schema, id] of components()) {
+    const meta = z.globalRegistry.get(schema);
+    if (meta?.id === id) continue;
+    const holder = z.globalRegistry._idmap.get(id);
+    if (holder && holder !== schema) throw new Error(`the component name ${id} is taken by another schema`);
+    z.globalRegistry.add(schema, { ...meta, id });
+  }
+}
+
+// ---------------------------------------------------------------- per route
+
+const NpzFile = z.file().describe('a .npz archive as np.savez(file, x=..., y=...) writes it; name it with ?name=');
+
+/** Bodies a handler reads itself, so Fastify never validates them; documented per content type. */
+const HANDLER_READ_BODIES: Record<string, Record<string, z.ZodType>> = {
+  'POST /v1/datasets': {
+    'application/json': JsonDatasetSchema,
+    'text/csv': z.string().describe('CSV with a header row; ?name= names the dataset, ?target= the label column(s)'),
+    'application/zip': NpzFile,
+    'application/octet-stream': NpzFile,
+    'multipart/form-data': z.object({
+      name: z.string().optional().describe('dataset name (or ?name=)'),
+      target: z.string().optional().describe('CSV: the label column(s) (or ?target=)'),
+      x: z.file().optional().describe('.npy file: the samples'),
+      y: z.file().optional().describe('.npy file: the targets'),
+      file: z.file().optional().describe('one .csv or .npz file, instead of x and y'),
+    }),
+  },
+};
+
+/** What every /v1 route may answer besides its own responses. */
+const V1_ERRORS: Record<number, z.ZodType> = {
+  401: ErrorResponseSchema.describe('no API key (only when the server sets API_KEYS)'),
+  403: ErrorResponseSchema.describe('the API key is not valid'),
+  429: ErrorResponseSchema.describe('rate limited: retry later'),
+  503: ErrorResponseSchema.describe('the registry (Redis) is unreachable: retry later'),
+};
+
+function describeStatus(status: string, schema: z.ZodType): string {
+  const meta = z.globalRegistry.get(schema);
+  return (meta?.id ? undefined : meta?.description) ?? STATUS_CODES[status] ?? status;
+}
+
+function streamedResponse(produces: readonly string[]): { description: string; content: Record<string, { schema: z.ZodType }> } {
+  const schema = produces.includes('text/event-stream')
+    ? z.string().describe('`event: <type>` and `data: <JSON>` lines per event')
+    : z.file();
+  return { description: 'OK', content: Object.fromEntries(produces.map((type) => [type, { schema }])) };
+}
+
+/**
+ * fastify-type-provider-zod's transform, after adding what every /v1 route
+ * shares (the API key, the errors of auth, rate limit and Redis) and the
+ * responses of routes that stream; the per-content-type bodies of routes
+ * that read their own body are converted by the same transform.
+ */
+function routeTransform(): SwaggerTransform {
+  const zodTransform = createJsonSchemaTransform({ skipList: [] });
+  return (input) => {
+    const schema: FastifySchema = { ...input.schema };
+    if (schema.hide) return zodTransform({ ...input, schema });
+    const response = { ...(schema.response as Record<string, unknown> | undefined) };
+    // Fastify answers 400 to input its schema rejects, and 413 to a body past BODY_LIMIT.
+    if (schema.params || schema.querystring || schema.body) response[400] ??= ErrorResponseSchema;
+    if (schema.body) response[413] ??= ErrorResponseSchema;
+    if (input.url.startsWith('/v1/')) {
+      schema.security = [{ apiKey: [] }];
+      for (const [status, error] of Object.entries(V1_ERRORS)) response[status] ??= error;
+      if (input.url.includes('/:')) response[404] ??= ErrorResponseSchema;
+    }
+    if (schema.produces) {
+      // `produces` names what the route streams; its errors are still JSON.
+      for (const [status, body] of Object.entries(response)) {
+        if (body instanceof z.ZodType) response[status] = { description: describeStatus(status, body), content: { 'application/json': { schema: body } } };
+      }
+      if (!Object.keys(response).some((status) => status.startsWith('2'))) response[200] = streamedResponse(schema.produces);
+    }
+    schema.response = Object.fromEntries(Object.entries(response).sort(([a], [b]) => a.localeCompare(b)));
+    schema.tags ??= ['operations'];
+    const result = zodTransform({ ...input, schema });
+
+    const methods = [input.route.method].flat();
+    const bodies = methods.map((method) => HANDLER_READ_BODIES[`${method} ${input.url}`]).find(Boolean);
+    if (bodies) {
+      const content = Object.fromEntries(
+        Object.entries(bodies).map(([type, body]) => [type, { schema: zodTransform({ ...input, schema: { body } }).schema.body }]),
+      );
+      result.schema = { ...result.schema, body: { content } };
+    }
+    return result;
+  };
+}
+
+// ---------------------------------------------------------------- whole document
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const REF_PREFIX = '#/components/schemas/';
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A copy of `value` with every component reference renamed by `rename`. */
+function renameRefs(value: Json, rename: (id: string) => string): Json {
+  if (Array.isArray(value)) return value.map((item) => renameRefs(item, rename));
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, child]) =>
+      key === '$ref' && typeof child === 'string' && child.startsWith(REF_PREFIX)
+        ? [key, REF_PREFIX + rename(child.slice(REF_PREFIX.length))]
+        : [key, renameRefs(child, rename)],
+    ),
+  );
+}
+
+function refsIn(value: Json, found: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(value)) value.forEach((item) => refsIn(item, found));
+  else if (isObject(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      if (key === '$ref' && typeof child === 'string' && child.startsWith(REF_PREFIX)) found.add(child.slice(REF_PREFIX.length));
+      else refsIn(child, found);
+    }
+  }
+  return found;
+}
+
+/** JSON with sorted keys, to compare schemas whatever order their keys came in. */
+function canonical(value: Json): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (!isObject(value)) return JSON.stringify(value);
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(value[key] as Json)}`).join(',')}}`;
+}
+
+/**
+ * The library writes every component twice, as read (`XInput`) and as
+ * written (`X`). Where the two are the same schema, one name is enough;
+ * components no operation reaches are dropped; and a schema only ever read
+ * keeps its plain name.
+ */
+function tidyComponents(document: JsonObject): JsonObject {
+  const schemas = isObject(document.components) && isObject(document.components.schemas) ? { ...document.components.schemas } : {};
+  const alias = new Map<string, string>();
+  const resolve = (id: string): string => alias.get(id) ?? id;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const id of Object.keys(schemas)) {
+      const plain = id.replace(/Input$/, '');
+      if (plain === id || alias.has(id) || schemas[plain] === undefined) continue;
+      const read = schemas[id] as Json;
+      const written = schemas[plain] as Json;
+      if (canonical(renameRefs(read, resolve)) === canonical(renameRefs(written, resolve))) {
+        alias.set(id, plain);
+        changed = true;
+      }
+    }
+  }
+  for (const id of alias.keys()) delete schemas[id];
+  for (const [id, schema] of Object.entries(schemas)) schemas[id] = renameRefs(schema, resolve);
+  const { components, ...operations } = renameRefs(document, resolve) as JsonObject;
+
+  const reached = new Set<string>();
+  const pending = [...refsIn(operations)];
+  for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+    if (reached.has(id)) continue;
+    reached.add(id);
+    pending.push(...refsIn(schemas[id] as Json));
+  }
+  const finalName = (id: string): string => {
+    const plain = id.replace(/Input$/, '');
+    return plain !== id && !reached.has(plain) ? plain : id;
+  };
+  const kept = [...reached].sort((a, b) => finalName(a).localeCompare(finalName(b)));
+  return {
+    ...(renameRefs(operations, finalName) as JsonObject),
+    components: {
+      ...(isObject(components) ? components : {}),
+      schemas: Object.fromEntries(kept.map((id) => [finalName(id), renameRefs(schemas[id] as Json, finalName)])),
+    },
+  };
+}
+
+/** Response descriptions the library left generic, and request examples kept with their component. */
+function describeOperations(document: JsonObject): void {
+  const schemas = isObject(document.components) && isObject(document.components.schemas) ? document.components.schemas : {};
+  const paths = isObject(document.paths) ? document.paths : {};
+  for (const item of Object.values(paths)) {
+    if (!isObject(item)) continue;
+    for (const operation of Object.values(item)) {
+      if (!isObject(operation)) continue;
+      if (isObject(operation.responses)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (isObject(response) && response.description === 'Default Response') response.description = STATUS_CODES[status] ?? status;
+        }
+      }
+      const body = isObject(operation.requestBody) ? operation.requestBody.content : undefined;
+      for (const media of isObject(body) ? Object.values(body) : []) {
+        if (!isObject(media) || !isObject(media.schema) || typeof media.schema.$ref !== 'string') continue;
+        const target = schemas[media.schema.$ref.slice(REF_PREFIX.length)];
+        const examples = isObject(target) ? target.examples : undefined;
+        if (Array.isArray(examples) && examples.length > 0 && media.example === undefined) media.example = examples[0] as Json;
+      }
+    }
+  }
+}
+
+const documentTransform: SwaggerTransformObject = (input) => {
+  const withComponents = jsonSchemaTransformObject(input);
+  const document = tidyComponents(JSON.parse(JSON.stringify(withComponents)) as JsonObject);
+  describeOperations(document);
+  return document;
+};
+
+// ---------------------------------------------------------------- plugin
+
+function packageVersion(): string {
+  const manifest: unknown = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
+  return z.object({ version: z.string() }).parse(manifest).version;
+}
+
+const DESCRIPTION = `Train Keras-style neural networks over HTTP: define a model, point it at data, train it on queue workers, and query the trained versions.
+Names follow Keras (layer types and arguments, losses, metrics, \`fit\` arguments, history keys). Every error has the shape of \`Error\`.`;
+
+/** The OpenAPI 3.1 document at /openapi.json, generated from the routes' zod schemas, and Swagger UI at /docs. */
+async function openapi(app: FastifyInstance): Promise<void> {
+  registerComponents();
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'modelyard', version: packageVersion(), description: DESCRIPTION },
+      tags: [
+        { name: 'models', description: 'model definitions' },
+        { name: 'versions', description: 'trained versions and their artifacts' },
+        { name: 'serving', description: 'predict, evaluate and look inside a trained version' },
+        { name: 'jobs', description: 'training jobs' },
+        { name: 'datasets', description: 'uploaded and built-in datasets' },
+        { name: 'operations', description: 'health, readiness, this document' },
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'one of the keys in API_KEYS; required under /v1 only when the server sets API_KEYS' },
+        },
+      },
+    },
+    transform: routeTransform(),
+    transformObject: documentTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/openapi.json',
+    { schema: { tags: ['operations'], summary: 'This OpenAPI 3.1 document', response: { 200: z.record(z.string(), z.unknown()) } } },
+    async () => app.swagger() as Record<string, unknown>,
+  );
+}
+
+export default fp(openapi, { name: 'openapi' });

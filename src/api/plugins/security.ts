@@ -1,0 +1,47 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+export interface SecurityOptions {
+  /** Origins browsers may call the API from; `*` any; empty: no CORS headers at all. */
+  corsOrigins: string[];
+}
+
+/**
+ * Helmet's headers, tuned for a JSON API whose one HTML page is Swagger UI at
+ * /docs: its scripts, styles and the document it loads are all same-origin, so
+ * `'self'` keeps it working. No page may frame the API. No
+ * upgrade-insecure-requests: it would break /docs on a plain-HTTP deployment.
+ */
+const CONTENT_SECURITY_POLICY = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    baseUri: ["'self'"],
+    connectSrc: ["'self'"],
+    fontSrc: ["'self'", 'data:'],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    imgSrc: ["'self'", 'data:'],
+    objectSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    scriptSrcAttr: ["'none'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+  },
+};
+
+async function security(app: FastifyInstance, options: SecurityOptions): Promise<void> {
+  await app.register(helmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY, frameguard: { action: 'deny' } });
+  if (options.corsOrigins.length === 0) return;
+  // Registered before auth, so a preflight (which carries no Authorization) is answered before any key check.
+  await app.register(cors, {
+    origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins,
+    methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+    maxAge: 600,
+  });
+}
+
+export default fp(security, { name: 'security' });
