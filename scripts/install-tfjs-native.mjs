@@ -15,7 +15,8 @@
 //   MODELYARD_SKIP_NATIVE=1            do nothing (the service then runs on wasm or cpu)
 //   MODELYARD_REQUIRE_BACKEND=tensorflow  exit non-zero unless tfjs-node loads at the end
 //   MODELYARD_TF_WHEEL                 pip requirement to take the library from
-//                                      (default tensorflow-cpu==2.21.0)
+//                                      (default tensorflow-cpu==2.21.0); when set, tfjs-node's
+//                                      own download (libtensorflow 2.9.1, CPU) is not tried
 //   MODELYARD_NATIVE_CACHE             cache folder (default ~/.cache/modelyard/native)
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -165,8 +166,9 @@ function main() {
   const bindingPath = join(packageDir, 'lib', `napi-v${napi}`, 'tfjs_binding.node');
   const cached = existsSync(cachedBinding) && existsSync(join(depsDir, 'lib', 'libtensorflow.so.2'));
 
-  // A library and addon built here before are reused without trying the download again.
-  if (!cached) {
+  // A library and addon built here before are reused without trying the download again,
+  // and a wheel asked for by name is what the addon is built against.
+  if (!cached && !process.env.MODELYARD_TF_WHEEL) {
     log("trying tfjs-node's own installer");
     if (tryOfficialInstaller(packageDir)) return finish(true);
   }
