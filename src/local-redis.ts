@@ -27,7 +27,8 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on loopback, as the kernel hands one out. */
+export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.once('error', fail);
@@ -54,20 +55,28 @@ export async function ensureLocalRedis(dataDir: string, logger: Logger): Promise
   }
   const dir = resolve(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
-    { stdio: 'ignore' },
-  );
+  const server = await spawnRedisServer(await freePort(), ['--dir', dir, '--appendonly', 'yes', '--save', '']);
+  logger.info({ url: server.url, dir }, 'started a private redis-server');
+  return server;
+}
+
+export interface RedisServer extends LocalRedis {
+  port: number;
+  process: ChildProcess;
+}
+
+/** A redis-server from PATH on loopback, answering before this resolves; `stop` ends it. */
+export async function spawnRedisServer(port: number, args: string[]): Promise<RedisServer> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...args], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   for (let attempt = 0; !(await answers(url)); attempt++) {
-    if (child.exitCode !== null || attempt > 100) throw new MissingRedisError(`the private redis-server did not start on port ${port}`);
+    if (child.exitCode !== null || attempt > 100) throw new MissingRedisError(`redis-server did not start on port ${port}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  logger.info({ url, dir }, 'started a private redis-server');
   return {
     url,
+    port,
+    process: child,
     stop: () =>
       new Promise<void>((done) => {
         if (child.exitCode !== null) return done();

@@ -24,6 +24,9 @@ Configuration comes from the environment; see the README.`;
 
 type Command = 'api' | 'worker' | 'all';
 
+/** Below compose's stop_grace_period (2 minutes), so the process says why before it is killed. */
+const SHUTDOWN_DEADLINE_MS = 100_000;
+
 function parseCommand(argv: string[]): Command {
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
   const [command] = positionals;
@@ -103,6 +106,11 @@ async function main(): Promise<void> {
     stopping = true;
     lifecycle.shuttingDown = true;
     logger.info({ signal }, 'shutting down');
+    // A running epoch ends within its own time; a Redis that never answers would hold the close forever.
+    setTimeout(() => {
+      logger.error({ after_ms: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     await app?.close();
     await worker?.close();
     metricsServer?.close();

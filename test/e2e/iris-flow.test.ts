@@ -1,27 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { IRIS, NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
-
-const IRIS = {
-  name: 'iris',
-  architecture: {
-    type: 'sequential',
-    layers: [
-      { type: 'Dense', units: 8 },
-      { type: 'Activation', activation: 'relu' },
-      { type: 'Dense', units: 3 },
-      { type: 'Activation', activation: 'softmax' },
-    ],
-  },
-  compile: { loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
-};
-
-const NEW_FLOWERS = [
-  [5.3, 3.4, 1.9, 0.6],
-  [6.0, 3.0, 4.7, 1.5],
-  [6.5, 3.1, 5.0, 1.7],
-];
 
 let service: TestService;
 let jobId: string;

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { digitsModel } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
 let service: TestService;
 
 before(async () => {
   service = await startService();
-  const created = await service.request('POST', '/v1/models', {
-    name: 'digits',
-    architecture: {
-      type: 'sequential',
-      input_shape: [28, 28],
-      layers: [
-        { type: 'Rescaling', scale: 1 / 255 },
-        { type: 'Flatten' },
-        { type: 'Dense', units: 64, activation: 'relu' },
-        { type: 'Dense', units: 10, activation: 'softmax' },
-      ],
-    },
-    compile: { optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
-  });
+  const created = await service.request('POST', '/v1/models', digitsModel('digits', 64));
   assert.equal(created.status, 201, JSON.stringify(created.body));
 });
 after(async () => {

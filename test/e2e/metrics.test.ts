@@ -6,7 +6,7 @@ import { Metrics, serveMetrics } from '../../src/metrics.js';
 import { createQueueConnection, createTrainingQueue } from '../../src/queue/training-queue.js';
 import { Registry } from '../../src/registry/registry.js';
 import { selectBackend, type BackendName } from '../../src/tf/backend.js';
-import { freePort } from '../support/redis.js';
+import { freePort } from '../../src/local-redis.js';
 import { startService, type TestService } from '../support/service.js';
 
 const KEY = 'metrics-test-key';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { digitsModel } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
 let service: TestService;
@@ -12,20 +13,7 @@ after(async () => {
 });
 
 test("the seed's MNIST digit model, 2 epochs on 6,000 images, reaches >= 0.85 on the test split", async () => {
-  const created = await service.request('POST', '/v1/models', {
-    name: 'digits',
-    architecture: {
-      type: 'sequential',
-      input_shape: [28, 28],
-      layers: [
-        { type: 'Rescaling', scale: 1 / 255 },
-        { type: 'Flatten' },
-        { type: 'Dense', units: 128, activation: 'relu' },
-        { type: 'Dense', units: 10, activation: 'softmax' },
-      ],
-    },
-    compile: { optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
-  });
+  const created = await service.request('POST', '/v1/models', digitsModel('digits'));
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal(created.body.summary.total_params, 101_770);
 

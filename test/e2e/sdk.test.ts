@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createClient, type ModelyardClient, type Schemas } from '../../sdk/index.js';
+import { NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
 // The seed's Iris model, without an input shape: the data gives it at training time.
@@ -17,12 +18,6 @@ const IRIS = {
   },
   compile: { loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
 } satisfies Schemas['CreateModel'];
-
-const NEW_FLOWERS = [
-  [5.3, 3.4, 1.9, 0.6],
-  [6.0, 3.0, 4.7, 1.5],
-  [6.5, 3.1, 5.0, 1.7],
-];
 
 let service: TestService;
 let client: ModelyardClient;
