@@ -144,3 +144,24 @@ test('the event stream of a finished job replays its epochs and closes, with the
   assert.match(chunks[0] ?? '', /^event: status\ndata: .*"completed"/);
   assert.equal(chunks.filter((chunk) => chunk.startsWith('event: epoch')).length, 300);
 });
+
+test('instances of the wrong shape are a 400 naming what was expected and found', async () => {
+  const { status, body } = await service.request('POST', '/v1/models/iris/predict', { instances: [[5.1, 3.5, 1.4]] });
+  assert.equal(status, 400);
+  assert.equal(body.error.code, 'validation_error');
+  assert.match(body.error.message, /\[4\].*\[3\]/);
+});
+
+test('early stopping ends a job when the monitored loss stops improving, as Keras does', async () => {
+  const { body } = await service.request('POST', '/v1/jobs', {
+    model: 'iris',
+    dataset: { builtin: 'iris' },
+    fit: { epochs: 50 },
+    // No epoch improves the loss by 10: Keras stops after the second epoch (patience 0, never on the first).
+    early_stopping: { monitor: 'loss', min_delta: 10, patience: 0, restore_best_weights: true },
+  });
+  const job = await service.waitForJob(body.id);
+  assert.equal(job.status, 'completed', JSON.stringify(job.error));
+  assert.equal(job.history.loss.length, 2);
+  assert.equal(job.version, 2);
+});
