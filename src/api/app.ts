@@ -43,7 +43,7 @@ export interface BuildAppOptions extends Omit<AppDeps, 'cache' | 'metrics' | 'li
   lifecycle?: { shuttingDown: boolean };
 }
 
-/** The HTTP API. Tests drive it with `inject`; main listens with it. */
+/** The HTTP API; main and the tests listen with it. */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { logger = false, ...rest } = options;
   const app = Fastify({
