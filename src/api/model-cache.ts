@@ -2,12 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { LRUCache } from 'lru-cache';
 import { loadModelArtifacts, type ArtifactStore } from '../registry/artifacts.js';
 import { compileModel, type ModelDefinition } from '../models/index.js';
+import { PredictBatcher } from '../models/predict-batcher.js';
 import type { Registry } from '../registry/registry.js';
 import type { VersionRecord } from '../registry/records.js';
 
 export interface LoadedVersion {
   record: VersionRecord;
   model: tf.LayersModel;
+  /** Predictions go through here, so concurrent requests share model calls. */
+  batcher: PredictBatcher;
 }
 
 export interface ModelCacheOptions {
@@ -69,6 +72,6 @@ export class ModelCache {
     // Saved weights carry no loss or metrics; evaluate needs the ones the model was defined with.
     const compile = (owner.definition as ModelDefinition).compile;
     if (compile) compileModel(model, compile);
-    return { record, model };
+    return { record, model, batcher: new PredictBatcher(model) };
   }
 }

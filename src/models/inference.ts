@@ -14,11 +14,6 @@ function toNested(tensor: tf.Tensor): Nested[] {
 
 const PREDICT_BATCH = 256;
 
-/** `model.predict(x)`: one output row per instance. */
-export function predict(model: tf.LayersModel, x: NDArray): Nested[] {
-  return tf.tidy(() => toNested(model.predict(toTensor(x), { batchSize: PREDICT_BATCH }) as tf.Tensor));
-}
-
 /** Keras's `np.argmax(predictions, axis=-1)`, for class labels. */
 export function argmax(predictions: Nested[]): number[] {
   return predictions.map((row) => {

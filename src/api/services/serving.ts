@@ -4,7 +4,7 @@ import { instancesToArray, datasetFromInline } from '../../datasets/inline.js';
 import { transformX, transformY, type PreprocessingState } from '../../datasets/preprocessing.js';
 import type { DatasetRef } from '../../datasets/ref.js';
 import { AppError } from '../../errors.js';
-import { argmax, describeLayers, evaluate, inspect, predict, type LayerInfo, type LayerOutput, type Nested } from '../../models/inference.js';
+import { argmax, describeLayers, evaluate, inspect, type LayerInfo, type LayerOutput, type Nested } from '../../models/inference.js';
 import { toKerasLogs, type ModelDefinition } from '../../models/index.js';
 import type { ModelRecord } from '../../registry/records.js';
 import type { LoadedVersion } from '../model-cache.js';
@@ -40,7 +40,7 @@ export async function predictWith(
   const timer = deps.metrics.predictDuration.startTimer();
   const { model, loaded } = await serve(deps, idOrName, version);
   const x = transformX(preprocessingOf(loaded), instancesToArray(instances, inputShapeOf(loaded)));
-  const predictions = predict(loaded.model, x);
+  const predictions = await loaded.batcher.predict(x);
   const classNames = loaded.record.class_names;
   const classes = classNames ? argmax(predictions).map((i) => classNames[i] ?? String(i)) : undefined;
   timer({ model: model.name });

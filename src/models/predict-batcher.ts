@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import type { NDArray } from '../datasets/types.js';
+import type { Nested } from './inference.js';
+
+interface Pending {
+  x: NDArray;
+  resolve: (rows: Nested[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Runs the predict requests that arrive together as one model call. Most of a
+ * small model's predict time is tfjs's per-call overhead, not arithmetic, so
+ * under concurrent load one call for many requests serves them all for about
+ * the price of one. Requests queued in one turn of the event loop are batched
+ * (setImmediate), so a lone request waits for nothing.
+ */
+export class PredictBatcher {
+  private pending: Pending[] = [];
+  private scheduled = false;
+
+  constructor(private readonly model: tf.LayersModel) {}
+
+  predict(x: NDArray): Promise<Nested[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ x, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const groups = new Map<string, Pending[]>();
+    for (const request of this.pending.splice(0)) {
+      // Keras's None dimensions can differ between requests; only equal sample shapes share a call.
+      const key = request.x.shape.slice(1).join(',');
+      groups.set(key, [...(groups.get(key) ?? []), request]);
+    }
+    for (const group of groups.values()) this.run(group);
+  }
+
+  private run(group: Pending[]): void {
+    try {
+      const rows = group.reduce((sum, request) => sum + (request.x.shape[0] ?? 0), 0);
+      const sampleShape = group[0]?.x.shape.slice(1) ?? [];
+      const data = new Float32Array(group.reduce((sum, request) => sum + request.x.data.length, 0));
+      let offset = 0;
+      for (const request of group) {
+        data.set(request.x.data, offset);
+        offset += request.x.data.length;
+      }
+      const out = tf.tidy(() => (this.model.predictOnBatch(tf.tensor(data, [rows, ...sampleShape], 'float32')) as tf.Tensor).arraySync() as Nested[]);
+      let start = 0;
+      for (const request of group) {
+        const count = request.x.shape[0] ?? 0;
+        request.resolve(out.slice(start, start + count));
+        start += count;
+      }
+    } catch (error) {
+      for (const request of group) request.reject(error);
+    }
+  }
+}

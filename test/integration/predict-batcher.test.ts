@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { NDArray } from '../../src/datasets/types.js';
+import { PredictBatcher } from '../../src/models/predict-batcher.js';
+import { selectBackend, type BackendName } from '../../src/tf/backend.js';
+
+before(async () => {
+  await selectBackend(process.env.TF_BACKEND as BackendName | undefined);
+});
+
+const rows = (values: number[][]): NDArray => ({ data: Float32Array.from(values.flat()), shape: [values.length, values[0]?.length ?? 0], dtype: 'float32' });
+
+test('concurrent requests share one model call and each gets its own rows, as predicting alone', async () => {
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [2], activation: 'softmax' })] });
+  const start = tf.memory().numTensors;
+  const batcher = new PredictBatcher(model);
+  const requests = [rows([[1, 2]]), rows([[3, 4], [5, 6]]), rows([[-1, 0]])];
+  const alone = requests.map((x) => tf.tidy(() => (model.predict(tf.tensor(x.data, x.shape)) as tf.Tensor).arraySync() as number[][]));
+
+  const calls: number[] = [];
+  const original = model.predictOnBatch.bind(model);
+  model.predictOnBatch = (x) => {
+    calls.push((x as tf.Tensor).shape[0] ?? 0);
+    return original(x);
+  };
+  const together = await Promise.all(requests.map((x) => batcher.predict(x)));
+  assert.deepEqual(calls, [4], 'one call for the four rows of three requests');
+  together.forEach((got, i) =>
+    (got as number[][]).forEach((row, r) => row.forEach((p, j) => assert.ok(Math.abs(p - (alone[i]?.[r]?.[j] ?? NaN)) < 1e-6))),
+  );
+  assert.equal(tf.memory().numTensors, start);
+  model.dispose();
+});
+
+test('a failing call rejects every request in it, and the next call works', async () => {
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+  const batcher = new PredictBatcher(model);
+  const bad = batcher.predict(rows([[1, 2, 3]]));
+  await assert.rejects(bad);
+  const good = await batcher.predict(rows([[1, 2]]));
+  assert.equal(good.length, 1);
+  model.dispose();
+});
