@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import * as tf from '@tensorflow/tfjs';
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import type { TrainingQueue } from './queue/training-queue.js';
 import type { Registry } from './registry/registry.js';
@@ -38,6 +39,14 @@ export class Metrics {
       labelNames: ['backend', 'tensorflow_version', 'tfjs_version'],
       registers,
     }).set({ backend: backend.name, tensorflow_version: backend.tensorflowVersion ?? '', tfjs_version: backend.tfjsVersion }, 1);
+    new Gauge({
+      name: 'modelyard_tf_tensors',
+      help: 'tensors TensorFlow.js holds in this process (tf.memory().numTensors): steady under load, or something leaks',
+      registers,
+      collect() {
+        this.set(tf.memory().numTensors);
+      },
+    });
     this.httpDuration = new Histogram({
       name: 'modelyard_http_request_duration_seconds',
       help: 'HTTP requests by method, route pattern and status code',

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
 import type { Server } from 'node:http';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -122,6 +123,11 @@ test('the info gauge names the backend and versions; default process metrics are
   assert.equal(info.labels.tensorflow_version, backend.tensorflowVersion ?? '');
   assert.match(info.labels.tfjs_version ?? '', /^\d+\.\d+\.\d+/);
   assert.ok(sample(scraped, 'process_cpu_user_seconds_total').value > 0);
+});
+
+test("the tensor gauge is this process's tf.memory().numTensors", async () => {
+  const tensors = sample(parse(await (await fetch(`${service.url}/metrics`)).text()), 'modelyard_tf_tensors');
+  assert.equal(tensors.value, tf.memory().numTensors);
 });
 
 test('a worker-only process serves its own /metrics; a second Metrics in the process does not collide', async () => {
