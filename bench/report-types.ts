@@ -1,0 +1,151 @@
+/** The shape of bench/results/<timestamp>.json: one object per part, every number in named units. */
+
+export interface Machine {
+  cpus: number;
+  cpu_model: string;
+  memory_gb: number;
+  platform: string;
+  node: string;
+  tfjs: string;
+  backend: string;
+  tensorflow: string | null;
+  keras: { python: string; keras: string; tensorflow: string } | null;
+  /** 1-minute load average when the run started and ended: other work on the machine skews every number. */
+  load_start: number;
+  load_end: number;
+  /** 1-minute load average as each part started. */
+  load_at_part_start: Record<string, number>;
+  tf_threads: { intra_op: string | null; inter_op: string | null };
+}
+
+/** One way of training one case. */
+export interface RunResult {
+  /** For a script: loading the data, building and fitting; for the service: submit → completed. */
+  total_s: number;
+  /** For a script: `model.fit` alone; for the service: the job's own started_at → finished_at. */
+  fit_s: number;
+  /** Training samples × epochs / fit_s. */
+  samples_per_s: number;
+  /** The last epoch's logs, under Keras's names. */
+  metrics: Record<string, number>;
+  /** Peak resident memory of the process that trained, MB (the service's: while this job ran). */
+  peak_rss_mb: number | null;
+  /** total_s of every run (`--repeat`); the numbers above are the median run's. */
+  runs_total_s: number[];
+}
+
+export interface ServiceRunResult extends RunResult {
+  job_id: string;
+  /** created_at → started_at of the job. */
+  queue_wait_ms: number;
+}
+
+export interface TrainingCase {
+  name: string;
+  description: string;
+  train_samples: number;
+  validation_samples: number;
+  epochs: number;
+  batch_size: number;
+  service: ServiceRunResult | null;
+  tfjs: RunResult | null;
+  keras: RunResult | null;
+  /** service total / tfjs-script total, and the same for Keras. */
+  ratio_service_tfjs: number | null;
+  ratio_service_keras: number | null;
+  /** The job's started→finished over the script's fit alone: what the service adds inside the worker. */
+  ratio_service_job_tfjs_fit: number | null;
+  notes: string[];
+}
+
+export interface LatencySummary {
+  count: number;
+  p50_ms: number;
+  p99_ms: number;
+  mean_ms: number;
+  max_ms: number;
+}
+
+export interface Throughput {
+  workers: number;
+  jobs: number;
+  seconds: number;
+  jobs_per_s: number;
+}
+
+export interface QueueResult {
+  /** created_at → started_at, one job at a time, so no job waits for another. */
+  latency: LatencySummary;
+  /** submit → completed seen by the client, one job at a time. */
+  round_trip: LatencySummary;
+  throughput: Throughput[];
+  notes: string[];
+}
+
+export interface LoadResult {
+  target: 'predict' | 'bare';
+  instances: number;
+  connections: number;
+  seconds: number;
+  requests: number;
+  requests_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  non_2xx: number;
+  response_bytes: number;
+}
+
+export interface ServingResult {
+  model: string;
+  results: LoadResult[];
+  notes: string[];
+}
+
+export interface ProcessSnapshot {
+  rss_mb: number;
+  /** tf.memory().numTensors of the service process, when it exposes it. */
+  num_tensors: number | null;
+}
+
+export interface MemoryPhase {
+  what: string;
+  count: number;
+  before: ProcessSnapshot;
+  after: ProcessSnapshot;
+  rss_growth_mb: number;
+  tensor_growth: number | null;
+}
+
+export interface MemoryResult {
+  /** Which process was measured and how its tensor count was read. */
+  process: string;
+  tensor_source: string | null;
+  phases: MemoryPhase[];
+  /** VmHWM of the service process over the full-MNIST (MLP) job. */
+  mnist_peak_rss_mb: number | null;
+  notes: string[];
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  value: string;
+  met: boolean | null;
+}
+
+export interface BenchReport {
+  mode: 'full' | 'quick';
+  started_at: string;
+  finished_s: number;
+  machine: Machine;
+  parts: string[];
+  /** Runs of each training case by each runner (`--repeat`). */
+  repeat: number;
+  training: TrainingCase[] | null;
+  queue: QueueResult | null;
+  serving: ServingResult | null;
+  memory: MemoryResult | null;
+  targets: Target[];
+  notes: string[];
+}

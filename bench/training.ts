@@ -1,0 +1,156 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { housingCase, irisCase, mnistCnnCase, mnistMlpCase, type CaseSpec } from './cases.js';
+import { between, finalMetrics, type ServiceClient } from './client.js';
+import { log } from './log.js';
+import { REPO_ROOT } from './processes.js';
+import { procMemoryMb, resetPeakRss } from './proc.js';
+import type { ServiceRunResult, TrainingCase } from './report-types.js';
+import { runKeras, runTfjsScript, type ScriptResult } from './scripts.js';
+import type { Sizes } from './sizes.js';
+
+export const HOUSING_CSV = resolve(REPO_ROOT, '..', 'shared', 'datasets', 'california_housing.csv');
+
+export interface TrainingContext {
+  client: ServiceClient;
+  /** The service process, whose peak RSS each job is measured by. */
+  servicePid: number;
+  sizes: Sizes;
+  /** Python with Keras, or null when Keras is not run. */
+  python: string | null;
+  workDir: string;
+  housingCsv: string;
+  /** Runs of each case by each runner; the median run is reported. */
+  repeat: number;
+  /** Only these cases (by name); all when null. */
+  only: string[] | null;
+  /** Said once however many cases hit it. */
+  notes: Set<string>;
+}
+
+export interface TrainingOutcome {
+  cases: TrainingCase[];
+  /** VmHWM of the service process over the MNIST MLP job: the worker's peak on full MNIST. */
+  mnistPeakRssMb: number | null;
+  notes: string[];
+}
+
+/** The housing CSV, cut to `rows` data rows in quick mode, written where the service and the scripts read it; null when absent. */
+function prepareHousing(source: string, rows: number | undefined, workDir: string): { path: string; target: string; rows: number } | null {
+  if (!existsSync(source)) return null;
+  const lines = readFileSync(source, 'utf8').split(/\r?\n/).filter((line) => line.length > 0);
+  const header = lines[0] ?? '';
+  // scikit-learn's fetch_california_housing layout: the target (MedHouseVal) is the last column.
+  const target = header.split(',').at(-1)?.trim() ?? '';
+  const kept = rows === undefined ? lines : lines.slice(0, rows + 1);
+  const path = join(workDir, 'california_housing.csv');
+  writeFileSync(path, `${kept.join('\n')}\n`);
+  return { path, target, rows: kept.length - 1 };
+}
+
+async function datasetRef(client: ServiceClient, spec: CaseSpec): Promise<unknown> {
+  const data = spec.data;
+  if (data.kind === 'builtin') return { builtin: data.builtin, split: data.split, ...(data.limit ? { limit: data.limit } : {}) };
+  const query = new URLSearchParams({ name: spec.name, target: data.target });
+  const stored = await client.expect<{ id: string }>(201, 'POST', `/v1/datasets?${query}`, readFileSync(data.path, 'utf8'), 'text/csv');
+  return { id: stored.id };
+}
+
+async function prepareOnService(ctx: TrainingContext, spec: CaseSpec): Promise<unknown> {
+  await ctx.client.expect(201, 'POST', '/v1/models', {
+    name: spec.name,
+    architecture: { type: 'sequential', layers: spec.layers, ...(spec.inputShape ? { input_shape: spec.inputShape } : {}) },
+    compile: spec.compile,
+  });
+  return datasetRef(ctx.client, spec);
+}
+
+type ServiceRun = Omit<ServiceRunResult, 'samples_per_s' | 'runs_total_s'>;
+
+async function trainOnService(ctx: TrainingContext, spec: CaseSpec, dataset: unknown): Promise<ServiceRun> {
+  if (!resetPeakRss(ctx.servicePid)) ctx.notes.add('peak RSS could not be reset (/proc/<pid>/clear_refs): service peaks are since the process started');
+  const { record, submitToCompletedMs } = await ctx.client.train({
+    model: spec.name,
+    dataset,
+    fit: { ...spec.fit, shuffle: true },
+    ...(spec.standardize ? { preprocessing: { standardize: true } } : {}),
+  });
+  return {
+    job_id: record.id,
+    total_s: submitToCompletedMs / 1000,
+    fit_s: between(record.started_at, record.finished_at) / 1000,
+    queue_wait_ms: between(record.created_at, record.started_at),
+    metrics: finalMetrics(record.history),
+    peak_rss_mb: procMemoryMb(ctx.servicePid, 'VmHWM'),
+  };
+}
+
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : null);
+
+/** The run with the median total time (the lower one of an even count), with every run's total beside it. */
+function median<T extends { total_s: number }>(runs: T[]): (T & { runs_total_s: number[] }) | null {
+  const sorted = [...runs].sort((a, b) => a.total_s - b.total_s);
+  const chosen = sorted[Math.floor((sorted.length - 1) / 2)];
+  return chosen ? { ...chosen, runs_total_s: runs.map((r) => r.total_s) } : null;
+}
+
+/** One case, `repeat` times in turn (service, tfjs script, Keras), so drifting load on the machine hits each alike. */
+async function runCase(ctx: TrainingContext, spec: CaseSpec): Promise<TrainingCase> {
+  const dataset = await prepareOnService(ctx, spec);
+  const services: ServiceRun[] = [];
+  const scripts: ScriptResult[] = [];
+  const kerasRuns: ScriptResult[] = [];
+  for (let run = 1; run <= ctx.repeat; run++) {
+    const label = `training ${spec.name}${ctx.repeat > 1 ? ` (${run}/${ctx.repeat})` : ''}`;
+    log(`${label}: service`);
+    services.push(await trainOnService(ctx, spec, dataset));
+    log(`${label}: service ${services.at(-1)?.total_s.toFixed(1)} s; tfjs script`);
+    scripts.push(await runTfjsScript(spec, ctx.workDir));
+    log(`${label}: tfjs script ${scripts.at(-1)?.total_s.toFixed(1)} s${ctx.python ? '; Keras' : ''}`);
+    if (ctx.python) {
+      kerasRuns.push(await runKeras(ctx.python, spec, ctx.workDir));
+      log(`${label}: Keras ${kerasRuns.at(-1)?.total_s.toFixed(1)} s`);
+    }
+  }
+  const service = median(services);
+  const tfjs = median(scripts);
+  const keras = median(kerasRuns);
+  if (!service || !tfjs) throw new Error(`${spec.name}: no runs`);
+  const samples = tfjs.train_samples * spec.fit.epochs;
+  const strip = ({ train_samples: _t, validation_samples: _v, ...result }: ScriptResult & { runs_total_s: number[] }) => result;
+  return {
+    name: spec.name,
+    description: spec.description,
+    train_samples: tfjs.train_samples,
+    validation_samples: tfjs.validation_samples,
+    epochs: spec.fit.epochs,
+    batch_size: spec.fit.batch_size,
+    service: { ...service, samples_per_s: samples / service.fit_s },
+    tfjs: strip(tfjs),
+    keras: keras ? strip(keras) : null,
+    ratio_service_tfjs: ratio(service.total_s, tfjs.total_s),
+    ratio_service_keras: ratio(service.total_s, keras?.total_s),
+    ratio_service_job_tfjs_fit: ratio(service.fit_s, tfjs.fit_s),
+    notes: [],
+  };
+}
+
+/** Part 1: each seed example trained by the service, by a plain tfjs script and (when available) by Keras. */
+export async function runTraining(ctx: Omit<TrainingContext, 'notes'>): Promise<TrainingOutcome> {
+  const notes: string[] = [];
+  const once = new Set<string>();
+  const cases: TrainingCase[] = [];
+  const housing = prepareHousing(ctx.housingCsv, ctx.sizes.housing.rows, ctx.workDir);
+  const specs = [irisCase(ctx.sizes), mnistMlpCase(ctx.sizes), mnistCnnCase(ctx.sizes)];
+  if (housing) specs.push(housingCase(ctx.sizes, housing.path, housing.target, housing.rows));
+  else notes.push(`California housing skipped: ${ctx.housingCsv} is absent`);
+  const chosen = ctx.only ? specs.filter((spec) => ctx.only?.includes(spec.name)) : specs;
+
+  let mnistPeakRssMb: number | null = null;
+  for (const spec of chosen) {
+    const result = await runCase({ ...ctx, notes: once }, spec);
+    if (spec.name === 'mnist_mlp') mnistPeakRssMb = result.service?.peak_rss_mb ?? null;
+    cases.push(result);
+  }
+  return { cases, mnistPeakRssMb, notes: [...notes, ...once] };
+}

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { BenchReport, RunResult } from '../../bench/report-types.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'modelyard-bench-quick-'));
+
+after(() => rmSync(out, { recursive: true, force: true }));
+
+const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+
+function assertRun(result: RunResult | null, where: string): void {
+  assert.ok(result, `${where}: no result`);
+  for (const key of ['total_s', 'fit_s', 'samples_per_s'] as const) assert.ok(isNumber(result[key]) && result[key] > 0, `${where}.${key} = ${result[key]}`);
+  assert.ok(isNumber(result.metrics.loss), `${where}: no final loss in ${JSON.stringify(result.metrics)}`);
+  assert.ok(isNumber(result.metrics.val_loss), `${where}: no final val_loss in ${JSON.stringify(result.metrics)}`);
+}
+
+test('npm run bench -- --quick measures every part and writes the report into --out', { timeout: 240_000 }, async () => {
+  const started = Date.now();
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
+    cwd: root,
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 230_000,
+  });
+  assert.ok(Date.now() - started < 180_000, `the quick bench took ${(Date.now() - started) / 1000} s`);
+
+  const files = readdirSync(out).sort();
+  assert.equal(files.length, 2, `expected one .json and one .md in --out, found ${files.join(', ')}`);
+  const [jsonFile, mdFile] = files as [string, string];
+  assert.match(jsonFile, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-quick\.json$/);
+  assert.equal(mdFile, jsonFile.replace(/\.json$/, '.md'));
+  const report = JSON.parse(readFileSync(join(out, jsonFile), 'utf8')) as BenchReport;
+  const markdown = readFileSync(join(out, mdFile), 'utf8');
+  assert.ok(stdout.includes('## Targets'), 'the report is printed');
+
+  assert.equal(report.mode, 'quick');
+  assert.deepEqual(report.parts, ['training', 'queue', 'serving', 'memory']);
+  assert.deepEqual(report.notes.filter((n) => / failed: /.test(n)), []);
+  assert.ok(report.machine.cpus > 0 && report.machine.memory_gb > 0);
+  assert.ok(report.machine.node.startsWith('v'));
+  assert.ok(report.machine.backend.length > 0);
+
+  // 1. Training: every seed case the data allows, each trained by the service and by the tfjs script.
+  const training = report.training ?? [];
+  const names = training.map((c) => c.name);
+  assert.deepEqual(names.slice(0, 3), ['iris', 'mnist_mlp', 'mnist_cnn']);
+  const housingSkipped = report.notes.some((n) => n.startsWith('California housing skipped'));
+  assert.equal(names.includes('california_housing'), !housingSkipped);
+  for (const c of training) {
+    assertRun(c.service, `${c.name}.service`);
+    assertRun(c.tfjs, `${c.name}.tfjs`);
+    assert.ok(isNumber(c.ratio_service_tfjs), `${c.name}: ratio_service_tfjs`);
+    assert.ok(c.train_samples > 0 && c.validation_samples > 0, `${c.name}: samples`);
+    if (report.machine.keras) {
+      assertRun(c.keras, `${c.name}.keras`);
+      assert.ok(isNumber(c.ratio_service_keras));
+    } else {
+      assert.equal(c.keras, null);
+    }
+  }
+  assert.equal(report.machine.keras === null, report.notes.some((n) => n.startsWith('Keras not run')));
+
+  // 2. Queue: latency percentiles and jobs per second with one and two workers.
+  const queue = report.queue;
+  assert.ok(queue);
+  assert.ok(queue.latency.count > 0 && isNumber(queue.latency.p50_ms) && isNumber(queue.latency.p99_ms));
+  assert.ok(queue.latency.p50_ms <= queue.latency.p99_ms);
+  assert.deepEqual(queue.throughput.map((t) => t.workers), [1, 2]);
+  for (const t of queue.throughput) assert.ok(isNumber(t.jobs_per_s) && t.jobs_per_s > 0);
+
+  // 3. Serving: predict and the bare route, for each body size and concurrency, without errors.
+  const serving = report.serving;
+  assert.ok(serving);
+  assert.equal(serving.results.length, 2 * 2 * 3);
+  for (const r of serving.results) {
+    assert.ok(isNumber(r.requests_per_s) && r.requests_per_s > 0, `${r.target} ${r.instances}×${r.connections}`);
+    assert.ok(isNumber(r.p50_ms) && isNumber(r.p99_ms));
+    assert.equal(r.errors + r.non_2xx, 0, `${r.target} ${r.instances}×${r.connections}: errors`);
+  }
+  const sizes = (target: string) => serving.results.filter((r) => r.target === target).map((r) => r.response_bytes);
+  assert.deepEqual(sizes('bare'), sizes('predict'), 'the bare route answers as many bytes as predict');
+
+  // 4. Memory: RSS around predictions and training jobs, and the peak on MNIST.
+  const memory = report.memory;
+  assert.ok(memory);
+  assert.equal(memory.phases.length, 2);
+  for (const p of memory.phases) {
+    assert.ok(isNumber(p.before.rss_mb) && isNumber(p.after.rss_mb) && isNumber(p.rss_growth_mb), p.what);
+    // The tensor count is there exactly when the service exposes it.
+    assert.equal(p.tensor_growth === null, memory.tensor_source === null, p.what);
+  }
+  assert.ok(isNumber(memory.mnist_peak_rss_mb) && (memory.mnist_peak_rss_mb ?? 0) > 0);
+
+  // Every target is stated, with a verdict where it was measured.
+  assert.ok(report.targets.length >= 7);
+  for (const t of report.targets) {
+    assert.ok(markdown.includes(t.name), `the markdown states ${t.name}`);
+    if (!t.name.startsWith('no tensor growth')) assert.notEqual(t.met, null, `${t.name} was measured`);
+  }
+});
