@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../src/local-redis.js';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createQueueConnection, createTrainingQueue } from '../src/queue/training-queue.js';
@@ -46,17 +46,6 @@ function stopProcess(child: ChildProcess, graceMs = 15_000): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
   });
 }
 
