@@ -1,27 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ValidationError, joinPath } from '../../errors.js';
-import { ActivationSchema, tfActivation } from '../activations.js';
 import {
-  ActivityRegularizerSchema,
-  ConstraintSchema,
-  InitializerSchema,
   PositiveInt,
-  RegularizerSchema,
   baseKeys,
   defineLayer,
   expectRank,
   formatShape,
   formatTuple,
-  initializer,
   intOrTuple,
   ones,
   only,
   product,
-  regularizer,
   toTuple,
   type Shape,
 } from './common.js';
+import { kernelBiasKeys, tfKernelBias } from './kernel-bias.js';
 
 export type Rank = 1 | 2 | 3;
 
@@ -121,15 +115,7 @@ function convSchema<T extends string>(type: T, rank: Rank) {
         message: 'dilation_rate other than 1 is not supported: TensorFlow.js has no gradient for dilated convolutions',
       }),
     groups: z.literal(1, { error: 'grouped convolutions (groups > 1) are not supported by TensorFlow.js' }).default(1),
-    activation: ActivationSchema.default('linear'),
-    use_bias: z.boolean().default(true),
-    kernel_initializer: InitializerSchema.default('glorot_uniform'),
-    bias_initializer: InitializerSchema.default('zeros'),
-    kernel_regularizer: RegularizerSchema,
-    bias_regularizer: RegularizerSchema,
-    activity_regularizer: ActivityRegularizerSchema,
-    kernel_constraint: ConstraintSchema,
-    bias_constraint: ConstraintSchema,
+    ...kernelBiasKeys,
   });
 }
 
@@ -157,12 +143,7 @@ function convolution<T extends string>(type: T, rank: Rank) {
         strides: toTuple(config.strides, rank),
         padding: config.padding,
         dataFormat: tfDataFormat(config.data_format),
-        activation: tfActivation(config.activation),
-        useBias: config.use_bias,
-        kernelInitializer: initializer(config.kernel_initializer),
-        biasInitializer: initializer(config.bias_initializer),
-        kernelRegularizer: regularizer(config.kernel_regularizer),
-        biasRegularizer: regularizer(config.bias_regularizer),
+        ...tfKernelBias(config),
       }),
   });
 }

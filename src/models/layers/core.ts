@@ -20,6 +20,7 @@ import {
   regularizer,
   type Shape,
 } from './common.js';
+import { kernelBiasKeys, tfKernelBias } from './kernel-bias.js';
 
 const ONE_SHAPE = 'give exactly one of shape, input_shape, batch_shape, batch_input_shape';
 
@@ -66,15 +67,7 @@ export const Dense = defineLayer({
     type: z.literal('Dense'),
     ...baseKeys,
     units: PositiveInt,
-    activation: ActivationSchema.default('linear'),
-    use_bias: z.boolean().default(true),
-    kernel_initializer: InitializerSchema.default('glorot_uniform'),
-    bias_initializer: InitializerSchema.default('zeros'),
-    kernel_regularizer: RegularizerSchema,
-    bias_regularizer: RegularizerSchema,
-    activity_regularizer: ActivityRegularizerSchema,
-    kernel_constraint: ConstraintSchema,
-    bias_constraint: ConstraintSchema,
+    ...kernelBiasKeys,
   }),
   infer: (config, inputs, path) => {
     const input = only(inputs);
@@ -89,12 +82,7 @@ export const Dense = defineLayer({
     tf.layers.dense({
       ...base,
       units: config.units,
-      activation: tfActivation(config.activation),
-      useBias: config.use_bias,
-      kernelInitializer: initializer(config.kernel_initializer),
-      biasInitializer: initializer(config.bias_initializer),
-      kernelRegularizer: regularizer(config.kernel_regularizer),
-      biasRegularizer: regularizer(config.bias_regularizer),
+      ...tfKernelBias(config),
     }),
 });
 
