@@ -4328,8 +4328,11 @@ export interface components {
             momentum?: number;
             /** @default 1e-7 */
             epsilon?: number;
-            /** @default false */
-            centered?: boolean;
+            /**
+             * @default false
+             * @constant
+             */
+            centered?: false;
         } | {
             /** @enum {string} */
             type: "adagrad" | "Adagrad";

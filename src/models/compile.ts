@@ -51,7 +51,10 @@ const OptimizerObject = z.discriminatedUnion(
       rho: Beta.default(0.9),
       momentum: z.number().min(0).default(0),
       epsilon: Epsilon,
-      centered: z.boolean().default(false),
+      // tfjs's centered update takes sqrt(ms - mg² - epsilon) where Keras adds epsilon: NaN for small gradients.
+      centered: z
+        .literal(false, { error: 'centered RMSprop is not supported: TensorFlow.js computes it with the wrong sign of epsilon, which gives NaN weights for small gradients' })
+        .default(false),
     }),
     z.strictObject({
       type: z.literal(['adagrad', 'Adagrad']),

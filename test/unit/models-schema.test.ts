@@ -202,6 +202,7 @@ describe('compile', () => {
   it('refuses by name what TensorFlow.js cannot honour', () => {
     refused(() => compile({ loss: 'mse', optimizer: 'nadam' }), 'compile.optimizer', /"nadam" is not available in TensorFlow.js/);
     refused(() => compile({ loss: 'mse', optimizer: { type: 'adam', amsgrad: true } }), 'compile.optimizer.amsgrad', /amsgrad/);
+    refused(() => compile({ loss: 'mse', optimizer: { type: 'rmsprop', centered: true } }), 'compile.optimizer.centered', /centered RMSprop is not supported/);
     refused(() => compile({ loss: 'mse', optimizer: { type: 'sgd', clipnorm: 1 } }), 'compile.optimizer.clipnorm', /clipnorm/);
     refused(() => compile({ loss: 'binary_focal_crossentropy' }), 'compile.loss', /not available in TensorFlow.js/);
     refused(() => compile({ loss: 'mse', metrics: ['precision'] }), 'compile.metrics[0]', /whole epoch/);
