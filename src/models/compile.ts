@@ -232,8 +232,8 @@ function accuracy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
 
 type LossName = Exclude<keyof typeof FUNCTIONS, 'binary_accuracy' | 'categorical_accuracy' | 'sparse_categorical_accuracy'>;
 
-/** Keras's loss names and aliases → the canonical Keras name. */
-const LOSS_NAMES: Record<string, LossName> = {
+/** The regression errors and their short names, which Keras accepts alike as losses and as metrics. */
+const ERROR_NAMES = {
   mean_squared_error: 'mean_squared_error',
   mse: 'mean_squared_error',
   MSE: 'mean_squared_error',
@@ -246,6 +246,11 @@ const LOSS_NAMES: Record<string, LossName> = {
   mean_squared_logarithmic_error: 'mean_squared_logarithmic_error',
   msle: 'mean_squared_logarithmic_error',
   MSLE: 'mean_squared_logarithmic_error',
+} as const satisfies Record<string, LossName>;
+
+/** Keras's loss names and aliases → the canonical Keras name. */
+const LOSS_NAMES: Record<string, LossName> = {
+  ...ERROR_NAMES,
   binary_crossentropy: 'binary_crossentropy',
   categorical_crossentropy: 'categorical_crossentropy',
   sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
@@ -319,18 +324,7 @@ const METRIC_NAMES: Record<string, keyof typeof FUNCTIONS | 'accuracy'> = {
   binary_accuracy: 'binary_accuracy',
   categorical_accuracy: 'categorical_accuracy',
   sparse_categorical_accuracy: 'sparse_categorical_accuracy',
-  mean_squared_error: 'mean_squared_error',
-  mse: 'mean_squared_error',
-  MSE: 'mean_squared_error',
-  mean_absolute_error: 'mean_absolute_error',
-  mae: 'mean_absolute_error',
-  MAE: 'mean_absolute_error',
-  mean_absolute_percentage_error: 'mean_absolute_percentage_error',
-  mape: 'mean_absolute_percentage_error',
-  MAPE: 'mean_absolute_percentage_error',
-  mean_squared_logarithmic_error: 'mean_squared_logarithmic_error',
-  msle: 'mean_squared_logarithmic_error',
-  MSLE: 'mean_squared_logarithmic_error',
+  ...ERROR_NAMES,
   binary_crossentropy: 'binary_crossentropy',
   bce: 'binary_crossentropy',
   BCE: 'binary_crossentropy',
