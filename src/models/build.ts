@@ -3,7 +3,8 @@ import { ValidationError } from '../errors.js';
 import { planModel, type GraphNode, type ModelLimits, type ModelPlan } from './check.js';
 import { entryOf } from './catalogue.js';
 import { compileModel } from './compile.js';
-import type { BaseArgs, Shape } from './layers/common.js';
+import type { BaseArgs } from './layers/define.js';
+import type { SampleShape } from './layers/shape.js';
 import type { ModelDefinition } from './schema.js';
 
 /**
@@ -87,7 +88,7 @@ function functional(plan: ModelPlan, created: tf.layers.Layer[]): tf.LayersModel
 
 function createLayer(plan: ModelPlan, node: GraphNode, extra: Pick<BaseArgs, 'inputShape'>): tf.layers.Layer {
   const base = { name: node.name, trainable: node.config.trainable, ...extra };
-  return node.entry.create(node.config, base, plan.shapes.get(node.name) as Shape);
+  return node.entry.create(node.config, base, plan.shapes.get(node.name) as SampleShape);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { BatchShapeSchema, LayerName, PositiveInt, ShapeSchema, type LayerEntry } from './layers/common.js';
+import { LayerName, type LayerEntry } from './layers/define.js';
+import { BatchShapeSchema, PositiveInt, SampleShapeSchema } from './layers/shape.js';
 import { Conv1D, Conv2D, Conv3D } from './layers/convolutional.js';
 import { Activation, Dense, Dropout, Embedding, Flatten, InputLayer, Reshape, Rescaling } from './layers/core.js';
 import { Add, Concatenate } from './layers/merge.js';
@@ -71,7 +72,7 @@ function unknownType(input: unknown, types: string[]): string {
 
 /** Keras's ways of giving a Sequential model's input shape on its first layer. */
 const firstLayerKeys = {
-  input_shape: ShapeSchema.optional(),
+  input_shape: SampleShapeSchema.optional(),
   input_dim: PositiveInt.optional(),
   batch_input_shape: BatchShapeSchema.optional(),
 };

@@ -1,6 +1,7 @@
 import { ValidationError, joinPath } from '../errors.js';
 import { entryOf, isOwnArgument, type LayerConfig } from './catalogue.js';
-import { formatShape, type Inferred, type LayerEntry, type Shape } from './layers/common.js';
+import { type Inferred, type LayerEntry } from './layers/define.js';
+import { formatKerasShape, type SampleShape } from './layers/shape.js';
 import { inputLayerShape } from './layers/core.js';
 import type { FunctionalArchitecture, ModelDefinition, SequentialArchitecture } from './schema.js';
 import type { LayerSummary, ModelSummary } from './summary.js';
@@ -24,7 +25,7 @@ export interface GraphNode {
 
 export interface ModelGraph {
   kind: 'sequential' | 'functional';
-  input: { name: string; path: string; shape: Shape | null };
+  input: { name: string; path: string; shape: SampleShape | null };
   nodes: GraphNode[];
   output: string;
 }
@@ -32,8 +33,8 @@ export interface ModelGraph {
 /** A graph with every shape and parameter count known: what the builder builds. */
 export interface ModelPlan {
   graph: ModelGraph;
-  inputShape: Shape;
-  shapes: Map<string, Shape>;
+  inputShape: SampleShape;
+  shapes: Map<string, SampleShape>;
   params: Map<string, Inferred>;
 }
 
@@ -56,11 +57,11 @@ export function planModel(def: ModelDefinition, limits: ModelLimits, inputShape?
   const shape = resolveInputShape(graph, inputShape);
   if (!shape) return null;
 
-  const shapes = new Map<string, Shape>([[graph.input.name, shape]]);
+  const shapes = new Map<string, SampleShape>([[graph.input.name, shape]]);
   const params = new Map<string, Inferred>();
   let total = 0;
   for (const node of graph.nodes) {
-    const inputs = node.inputs.map((name) => shapes.get(name) as Shape);
+    const inputs = node.inputs.map((name) => shapes.get(name) as SampleShape);
     const inferred = node.entry.infer(node.config, inputs, node.path);
     total += inferred.params;
     if (total > limits.maxParams) {
@@ -102,16 +103,16 @@ export function checkStructure(def: ModelDefinition): void {
   graphOf(def);
 }
 
-function resolveInputShape(graph: ModelGraph, given: number[] | undefined): Shape | null {
+function resolveInputShape(graph: ModelGraph, given: number[] | undefined): SampleShape | null {
   const declared = graph.input.shape;
   if (!given) return declared;
   if (given.length === 0 || given.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw ValidationError.at(graph.input.path, `the data's per-sample shape ${formatShape(given)} is not a valid input shape`);
+    throw ValidationError.at(graph.input.path, `the data's per-sample shape ${formatKerasShape(given)} is not a valid input shape`);
   }
   if (declared && (declared.length !== given.length || declared.some((d, i) => d !== given[i]))) {
     throw ValidationError.at(
       graph.input.path,
-      `the model expects input of shape ${formatShape(declared)}, found data of shape ${formatShape(given)}`,
+      `the model expects input of shape ${formatKerasShape(declared)}, found data of shape ${formatKerasShape(given)}`,
     );
   }
   return [...given];
@@ -125,15 +126,15 @@ export function graphOf(def: ModelDefinition): ModelGraph {
 
 const FIRST_LAYER_SHAPE_KEYS = ['input_shape', 'input_dim', 'batch_input_shape'] as const;
 
-function firstLayerShape(layer: LayerConfig, key: (typeof FIRST_LAYER_SHAPE_KEYS)[number]): Shape {
+function firstLayerShape(layer: LayerConfig, key: (typeof FIRST_LAYER_SHAPE_KEYS)[number]): SampleShape {
   if (key === 'input_dim') return [layer.input_dim as number];
-  if (key === 'input_shape') return layer.input_shape as Shape;
-  return (layer.batch_input_shape as Shape).slice(1);
+  if (key === 'input_shape') return layer.input_shape as SampleShape;
+  return (layer.batch_input_shape as SampleShape).slice(1);
 }
 
 function sequentialGraph(arch: SequentialArchitecture): ModelGraph {
   const layers = arch.layers;
-  const sources: { shape: Shape; path: string }[] = [];
+  const sources: { shape: SampleShape; path: string }[] = [];
   if (arch.input_shape) sources.push({ shape: arch.input_shape, path: 'architecture.input_shape' });
 
   const [first] = layers;
@@ -156,8 +157,8 @@ function sequentialGraph(arch: SequentialArchitecture): ModelGraph {
     if (!source || other.shape.length !== source.shape.length || other.shape.some((d, i) => d !== source.shape[i])) {
       throw ValidationError.at(
         other.path,
-        `the input shape is given twice and differs: ${formatShape(source?.shape ?? [])} at ${source?.path}, ` +
-          `${formatShape(other.shape)} here`,
+        `the input shape is given twice and differs: ${formatKerasShape(source?.shape ?? [])} at ${source?.path}, ` +
+          `${formatKerasShape(other.shape)} here`,
       );
     }
   }
@@ -319,7 +320,7 @@ function summaryOfPlan(plan: ModelPlan): ModelSummary {
   const row = (name: string, type: string): LayerSummary => ({
     name,
     type,
-    output_shape: [null, ...(plan.shapes.get(name) as Shape)],
+    output_shape: [null, ...(plan.shapes.get(name) as SampleShape)],
     params: plan.params.get(name)?.params ?? 0,
   });
   const rows = new Map(graph.nodes.map((node) => [node.name, row(node.name, node.type)]));
@@ -336,7 +337,7 @@ function summaryOfPlan(plan: ModelPlan): ModelSummary {
     trainable_params: trainable,
     non_trainable_params: total - trainable,
     input_shape: [null, ...plan.inputShape],
-    output_shape: [null, ...(plan.shapes.get(graph.output) as Shape)],
+    output_shape: [null, ...(plan.shapes.get(graph.output) as SampleShape)],
   };
 }
 

@@ -4,12 +4,13 @@ import { FunctionalLayerSchema, SequentialLayerSchema } from './catalogue.js';
 import { checkStructure } from './check.js';
 import { kerasToArchitecture } from './keras.js';
 import { CompileSchema, canonicalLoss } from './compile.js';
-import { LayerName, ShapeSchema } from './layers/common.js';
+import { LayerName } from './layers/define.js';
+import { SampleShapeSchema } from './layers/shape.js';
 
 export const SequentialArchitectureSchema = z.strictObject({
   type: z.literal('sequential'),
   /** Per-sample, without the batch dimension; left out, the data decides at training time. */
-  input_shape: ShapeSchema.optional(),
+  input_shape: SampleShapeSchema.optional(),
   layers: z.array(SequentialLayerSchema).min(1, { error: 'a model needs at least one layer' }),
 });
 export type SequentialArchitecture = z.output<typeof SequentialArchitectureSchema>;
@@ -24,7 +25,7 @@ export const FunctionalArchitectureSchema = z.strictObject({
     .array(
       z.strictObject({
         name: LayerName,
-        shape: ShapeSchema,
+        shape: SampleShapeSchema,
         dtype: z.literal('float32', { error: 'modelyard computes in float32 only' }).optional(),
       }),
     )

@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { BuiltinDatasetInfoSchema } from '../../datasets/builtins.js';
 import { PreprocessingSchema } from '../../datasets/preprocessing.js';
 import { DatasetRefSchema } from '../../datasets/ref.js';
-import { FunctionalLayerSchema, SequentialLayerSchema } from '../../models/catalogue.js';
-import { ActivationSchema } from '../../models/activations.js';
+import { FunctionalLayerSchema, SequentialLayerSchema } from '../../models/index.js';
+import { ActivationSchema } from '../../models/index.js';
 import {
   ArchitectureSchema,
   CompileSchema,
@@ -22,7 +22,7 @@ import {
   OptimizerSchema,
   SequentialArchitectureSchema,
 } from '../../models/index.js';
-import { BatchShapeSchema, InitializerSchema, LayerName, RegularizerSchema, ShapeSchema, baseKeys } from '../../models/layers/common.js';
+import { BatchShapeSchema, InitializerSchema, LayerName, RegularizerSchema, SampleShapeSchema, baseKeys } from '../../models/index.js';
 import {
   BackendRecordSchema,
   DatasetRecordSchema,
@@ -91,7 +91,7 @@ function components(): [z.ZodType, string][] {
     [ActivationSchema, 'Activation'],
     [InitializerSchema, 'Initializer'],
     [RegularizerSchema, 'Regularizer'],
-    [ShapeSchema, 'Shape'],
+    [SampleShapeSchema, 'Shape'],
     [BatchShapeSchema, 'BatchShape'],
     [LayerName, 'LayerName'],
     [baseKeys.dtype.unwrap(), 'LayerDtype'],

@@ -1,20 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ValidationError, joinPath } from '../../errors.js';
-import {
-  PositiveInt,
-  baseKeys,
-  defineLayer,
-  expectRank,
-  formatShape,
-  formatTuple,
-  intOrTuple,
-  ones,
-  only,
-  product,
-  toTuple,
-  type Shape,
-} from './common.js';
+import { baseKeys, defineLayer } from './define.js';
+import { PositiveInt, expectRank, formatKerasShape, formatTuple, intOrTuple, ones, only, product, toTuple, type SampleShape } from './shape.js';
 import { kernelBiasKeys, tfKernelBias } from './kernel-bias.js';
 
 export type Rank = 1 | 2 | 3;
@@ -63,7 +51,7 @@ export function windowOutput(size: number, window: number, stride: number, paddi
  */
 export function spatialOf(
   type: string,
-  input: Shape,
+  input: SampleShape,
   rank: Rank,
   channelsFirst: boolean,
   path: string,
@@ -74,14 +62,14 @@ export function spatialOf(
   return { spatial, channels };
 }
 
-export function withChannels(spatial: number[], channels: number, channelsFirst: boolean): Shape {
+export function withChannels(spatial: number[], channels: number, channelsFirst: boolean): SampleShape {
   return channelsFirst ? [channels, ...spatial] : [...spatial, channels];
 }
 
 /** Output sizes of a sliding window, refusing a window that does not fit its input. */
 export function slide(
   type: string,
-  input: Shape,
+  input: SampleShape,
   spatial: number[],
   window: number[],
   strides: number[],
@@ -94,7 +82,7 @@ export function slide(
     throw ValidationError.at(
       joinPath(path, windowName),
       `${type} ${windowName} ${formatTuple(window)} is larger than its input ${formatTuple(spatial)} ` +
-        `(input ${formatShape(input)}, padding "valid")`,
+        `(input ${formatKerasShape(input)}, padding "valid")`,
     );
   }
   return out;

@@ -2,24 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ValidationError, joinPath } from '../../errors.js';
 import { ActivationSchema, tfActivation } from '../activations.js';
-import {
-  ActivityRegularizerSchema,
-  BatchShapeSchema,
-  ConstraintSchema,
-  InitializerSchema,
-  PositiveInt,
-  RegularizerSchema,
-  ShapeSchema,
-  baseKeys,
-  defineLayer,
-  formatShape,
-  initializer,
-  initializerClass,
-  only,
-  product,
-  regularizer,
-  type Shape,
-} from './common.js';
+import { baseKeys, defineLayer } from './define.js';
+import { BatchShapeSchema, PositiveInt, SampleShapeSchema, formatKerasShape, only, product, type SampleShape } from './shape.js';
+import { InitializerSchema, initializer, initializerClass } from '../initializers.js';
+import { ActivityRegularizerSchema, ConstraintSchema, RegularizerSchema, regularizer } from '../regularizers.js';
 import { kernelBiasKeys, tfKernelBias } from './kernel-bias.js';
 
 const ONE_SHAPE = 'give exactly one of shape, input_shape, batch_shape, batch_input_shape';
@@ -28,8 +14,8 @@ export const InputLayer = defineLayer({
   schema: z.strictObject({
     type: z.literal('InputLayer'),
     ...baseKeys,
-    shape: ShapeSchema.optional(),
-    input_shape: ShapeSchema.optional(),
+    shape: SampleShapeSchema.optional(),
+    input_shape: SampleShapeSchema.optional(),
     batch_shape: BatchShapeSchema.optional(),
     batch_input_shape: BatchShapeSchema.optional(),
     batch_size: z.null({ error: 'a fixed batch size is not supported' }).optional(),
@@ -44,19 +30,19 @@ export const InputLayer = defineLayer({
 /** The per-sample shape an InputLayer declares, whichever of Keras's spellings carries it. */
 export function inputLayerShape(
   config: {
-    shape?: Shape | undefined;
-    input_shape?: Shape | undefined;
+    shape?: SampleShape | undefined;
+    input_shape?: SampleShape | undefined;
     batch_shape?: (number | null)[] | undefined;
     batch_input_shape?: (number | null)[] | undefined;
   },
   path: string,
-): Shape {
+): SampleShape {
   const candidates = [
     config.shape,
     config.input_shape,
-    config.batch_shape?.slice(1) as Shape | undefined,
-    config.batch_input_shape?.slice(1) as Shape | undefined,
-  ].filter((shape): shape is Shape => shape !== undefined);
+    config.batch_shape?.slice(1) as SampleShape | undefined,
+    config.batch_input_shape?.slice(1) as SampleShape | undefined,
+  ].filter((shape): shape is SampleShape => shape !== undefined);
   const [shape] = candidates;
   if (!shape || candidates.length !== 1) throw ValidationError.at(path, ONE_SHAPE);
   return shape;
@@ -130,7 +116,7 @@ export const Flatten = defineLayer({
       throw ValidationError.at(
         path,
         `Flatten expects input of rank 3 or more (batch plus at least two dimensions) in TensorFlow.js, ` +
-          `found ${formatShape(input)}, which is already flat: remove the Flatten`,
+          `found ${formatKerasShape(input)}, which is already flat: remove the Flatten`,
       );
     }
     return { shape: [product(input)], params: 0 };
@@ -153,12 +139,12 @@ export const Reshape = defineLayer({
     const size = product(input);
     const known = product(config.target_shape.filter((d) => d !== -1));
     const target = config.target_shape;
-    const wanted = formatShape(target.map((d) => (d === -1 ? null : d)));
+    const wanted = formatKerasShape(target.map((d) => (d === -1 ? null : d)));
     if (target.includes(-1)) {
       if (size % known !== 0) {
         throw ValidationError.at(
           joinPath(path, 'target_shape'),
-          `Reshape cannot reshape ${formatShape(input)} (${size} values) into ${wanted}: ${size} is not a multiple of ${known}`,
+          `Reshape cannot reshape ${formatKerasShape(input)} (${size} values) into ${wanted}: ${size} is not a multiple of ${known}`,
         );
       }
       return { shape: target.map((d) => (d === -1 ? size / known : d)), params: 0 };
@@ -166,7 +152,7 @@ export const Reshape = defineLayer({
     if (known !== size) {
       throw ValidationError.at(
         joinPath(path, 'target_shape'),
-        `Reshape cannot reshape ${formatShape(input)} (${size} values) into ${wanted} (${known} values)`,
+        `Reshape cannot reshape ${formatKerasShape(input)} (${size} values) into ${wanted} (${known} values)`,
       );
     }
     return { shape: [...target], params: 0 };
@@ -205,7 +191,7 @@ export const Embedding = defineLayer({
     if (config.input_length != null && input.at(-1) !== config.input_length) {
       throw ValidationError.at(
         joinPath(path, 'input_length'),
-        `Embedding was declared with input_length ${config.input_length}, found input ${formatShape(input)}`,
+        `Embedding was declared with input_length ${config.input_length}, found input ${formatKerasShape(input)}`,
       );
     }
     checkIdentityKernel(config.embeddings_initializer, config.input_dim, config.output_dim, joinPath(path, 'embeddings_initializer'));

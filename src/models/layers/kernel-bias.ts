@@ -1,13 +1,7 @@
 import { z } from 'zod';
 import { ActivationSchema, tfActivation } from '../activations.js';
-import {
-  ActivityRegularizerSchema,
-  ConstraintSchema,
-  InitializerSchema,
-  RegularizerSchema,
-  initializer,
-  regularizer,
-} from './common.js';
+import { InitializerSchema, initializer } from '../initializers.js';
+import { ActivityRegularizerSchema, ConstraintSchema, RegularizerSchema, regularizer } from '../regularizers.js';
 
 /** The activation, kernel and bias arguments Dense and the convolutions share, with Keras's defaults. */
 export const kernelBiasKeys = {

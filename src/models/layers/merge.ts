@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ValidationError, joinPath } from '../../errors.js';
-import { baseKeys, defineLayer, formatShape, sampleAxis, type Shape } from './common.js';
+import { baseKeys, defineLayer } from './define.js';
+import { formatKerasShape, sampleAxis, type SampleShape } from './shape.js';
 
-function shapesOf(inputs: Shape[]): string {
-  return inputs.map(formatShape).join(', ');
+function shapesOf(inputs: SampleShape[]): string {
+  return inputs.map(formatKerasShape).join(', ');
 }
 
-function atLeastTwo(type: string, inputs: Shape[], path: string): void {
+function atLeastTwo(type: string, inputs: SampleShape[], path: string): void {
   if (inputs.length < 2) {
     throw ValidationError.at(joinPath(path, 'inputs'), `${type} merges at least 2 inputs, found ${inputs.length}`);
   }
@@ -22,7 +23,7 @@ export const Concatenate = defineLayer({
   }),
   infer: (config, inputs, path) => {
     atLeastTwo('Concatenate', inputs, path);
-    const [first] = inputs as [Shape, ...Shape[]];
+    const [first] = inputs as [SampleShape, ...SampleShape[]];
     const rank = first.length;
     const mismatch = () =>
       ValidationError.at(
@@ -49,7 +50,7 @@ export const Add = defineLayer({
   }),
   infer: (_config, inputs, path) => {
     atLeastTwo('Add', inputs, path);
-    const [first] = inputs as [Shape, ...Shape[]];
+    const [first] = inputs as [SampleShape, ...SampleShape[]];
     // Keras's element-wise rule: equal sizes, or 1 broadcast against the other.
     const shape = [...first];
     for (const other of inputs.slice(1)) {

@@ -1,19 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ValidationError, joinPath } from '../../errors.js';
-import {
-  ConstraintSchema,
-  InitializerSchema,
-  RegularizerSchema,
-  baseKeys,
-  defineLayer,
-  formatShape,
-  initializer,
-  only,
-  product,
-  regularizer,
-  sampleAxis,
-} from './common.js';
+import { baseKeys, defineLayer } from './define.js';
+import { formatKerasShape, only, product, sampleAxis } from './shape.js';
+import { InitializerSchema, initializer } from '../initializers.js';
+import { ConstraintSchema, RegularizerSchema, regularizer } from '../regularizers.js';
 
 const Axis = z.number().int();
 
@@ -47,7 +38,7 @@ export const BatchNormalization = defineLayer({
     if (input.length > 3) {
       throw ValidationError.at(
         path,
-        `BatchNormalization expects input of rank 2 to 4 in TensorFlow.js, found ${formatShape(input)}`,
+        `BatchNormalization expects input of rank 2 to 4 in TensorFlow.js, found ${formatKerasShape(input)}`,
       );
     }
     if (!config.trainable) {
@@ -61,7 +52,7 @@ export const BatchNormalization = defineLayer({
     if (axis !== input.length - 1) {
       throw ValidationError.at(
         joinPath(path, 'axis'),
-        `TensorFlow.js's BatchNormalization trains only along the last axis (-1), found axis ${config.axis} of ${formatShape(input)}`,
+        `TensorFlow.js's BatchNormalization trains only along the last axis (-1), found axis ${config.axis} of ${formatKerasShape(input)}`,
       );
     }
     const channels = input[axis] as number;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { baseKeys, defineLayer, intOrTuple, only, toTuple } from './common.js';
+import { baseKeys, defineLayer } from './define.js';
+import { intOrTuple, only, toTuple } from './shape.js';
 import { PaddingSchema, dataFormatSchema, slide, spatialOf, tfDataFormat, withChannels, type Rank } from './convolutional.js';
 
 function poolingSchema<T extends string>(type: T, rank: Rank) {

@@ -1,19 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ActivationSchema, tfActivation } from '../activations.js';
-import {
-  ActivityRegularizerSchema,
-  ConstraintSchema,
-  InitializerSchema,
-  PositiveInt,
-  RegularizerSchema,
-  baseKeys,
-  defineLayer,
-  expectRank,
-  initializer,
-  only,
-  regularizer,
-} from './common.js';
+import { baseKeys, defineLayer } from './define.js';
+import { PositiveInt, expectRank, only } from './shape.js';
+import { InitializerSchema, initializer } from '../initializers.js';
+import { ActivityRegularizerSchema, ConstraintSchema, RegularizerSchema, regularizer } from '../regularizers.js';
 
 const Rate = z.number().min(0).lt(1, { error: 'must be in [0, 1)' });
 
@@ -74,7 +65,7 @@ function recurrentArgs(config: RecurrentConfig) {
 }
 
 /**
- * Shape and parameters of a recurrent layer with `gates` gate blocks
+ * SampleShape and parameters of a recurrent layer with `gates` gate blocks
  * (LSTM 4, GRU 3): a kernel, a recurrent kernel and a bias per block.
  */
 function inferRecurrent(type: string, gates: number) {
