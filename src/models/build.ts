@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValidationError } from '../errors.js';
-import { planModel, type GraphNode, type ModelLimits, type ModelPlan } from './check.js';
+import type { ModelDefinition } from './definition/schema.js';
+import type { ModelLimits } from './graph/limits.js';
+import { planModel, type ModelPlan } from './graph/plan.js';
+import type { GraphNode } from './graph/types.js';
 import { entryOf } from './catalogue.js';
 import { compileModel } from './compile.js';
 import type { BaseArgs } from './layers/define.js';
 import type { SampleShape } from './layers/shape.js';
-import type { ModelDefinition } from './schema.js';
 
 /**
  * Checks the definition, then builds it with tf.sequential / tf.model and

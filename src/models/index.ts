@@ -5,11 +5,11 @@ export {
   SequentialArchitectureSchema,
   FunctionalArchitectureSchema,
   KerasArchitectureSchema,
-  parseModelDefinition,
   type ModelDefinition,
   type SequentialArchitecture,
   type FunctionalArchitecture,
-} from './schema.js';
+} from './definition/schema.js';
+export { parseModelDefinition } from './definition/parse.js';
 export {
   CompileSchema,
   OptimizerSchema,
@@ -23,7 +23,9 @@ export {
   type CompileSpec,
   type OptimizerSpec,
 } from './compile.js';
-export { checkModel, inputShapeOf, type ModelLimits } from './check.js';
+export { checkModel } from './graph/summary.js';
+export { inputShapeOf } from './graph/input-shape.js';
+export type { ModelLimits } from './graph/limits.js';
 export { buildModel } from './build.js';
 export { summarize, type LayerSummary, type ModelSummary } from './summary.js';
 export { CATALOGUE, LAYER_TYPES } from './catalogue.js';
@@ -33,3 +35,4 @@ export { BatchShapeSchema, SampleShapeSchema, type SampleShape } from './layers/
 export { LayerName, baseKeys } from './layers/define.js';
 export { InitializerSchema } from './initializers.js';
 export { RegularizerSchema } from './regularizers.js';
+export { kerasToArchitecture } from './keras/model.js';

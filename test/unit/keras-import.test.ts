@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../../src/errors.js';
-import { checkModel, parseModelDefinition } from '../../src/models/index.js';
-import { kerasToArchitecture } from '../../src/models/keras.js';
+import { checkModel, kerasToArchitecture, parseModelDefinition } from '../../src/models/index.js';
 
 // Written by scripts/make-keras-fixtures.py: Keras 3.15 and tf_keras 2.21 `model.to_json()`.
 const FIXTURES = new URL('../fixtures/keras/', import.meta.url);

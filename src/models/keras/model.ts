@@ -1,24 +1,11 @@
 import { z } from 'zod';
-import { ValidationError, fromZodError, joinPath } from '../errors.js';
-import { inboundLayers, endpointLayers } from './keras-nodes.js';
-import { KerasLayerSchema, convertLayer, describe, type KerasLayer, type LayerDefinition } from './keras-layers.js';
+import { ValidationError, fromZodError, joinPath } from '../../errors.js';
+import type { ArchitectureInput } from '../definition/schema.js';
+import { KerasLayerSchema, convertLayer, describe, type KerasLayer, type LayerDefinition } from './layers.js';
+import { inboundLayers, endpointLayers } from './nodes.js';
 
-export type { LayerDefinition } from './keras-layers.js';
-
-export interface SequentialArchitecture {
-  type: 'sequential';
-  input_shape?: number[];
-  layers: LayerDefinition[];
-}
-
-export interface FunctionalArchitecture {
-  type: 'functional';
-  inputs: { name: string; shape: number[] }[];
-  layers: (LayerDefinition & { name: string; inputs: string[] })[];
-  outputs: string[];
-}
-
-export type ConvertedArchitecture = SequentialArchitecture | FunctionalArchitecture;
+type SequentialInput = Extract<ArchitectureInput, { type: 'sequential' }>;
+type FunctionalInput = Extract<ArchitectureInput, { type: 'functional' }>;
 
 const ModelSchema = z.looseObject({ class_name: z.string(), config: z.unknown() });
 
@@ -38,9 +25,9 @@ const Dimension = z.number().int().positive().nullable();
 const BatchShapeSchema = z.array(Dimension).min(2);
 
 /** A per-sample shape; `null` entries are Keras's `None`, a size left to the data. */
-type SampleShape = (number | null)[];
+type PartialShape = (number | null)[];
 
-function sampleShape(batchShape: unknown, path: string): SampleShape {
+function sampleShape(batchShape: unknown, path: string): PartialShape {
   const parsed = BatchShapeSchema.safeParse(batchShape);
   if (!parsed.success) {
     throw ValidationError.at(path, 'expected a batch shape: null, then one positive integer or null per dimension');
@@ -50,7 +37,7 @@ function sampleShape(batchShape: unknown, path: string): SampleShape {
   return sample;
 }
 
-function isKnown(shape: SampleShape): shape is number[] {
+function isKnown(shape: PartialShape): shape is number[] {
   return shape.every((d) => d !== null);
 }
 
@@ -61,7 +48,7 @@ const INPUT_LAYER_KEYS = new Set(['name', 'dtype', 'batch_shape', 'batch_input_s
  * An InputLayer's per-sample shape. Its dtype is dropped: layers compute in
  * float32 and Embedding reads integer ids from floats.
  */
-function inputLayerShape(layer: KerasLayer, path: string): SampleShape {
+function inputLayerShape(layer: KerasLayer, path: string): PartialShape {
   const { config } = layer;
   const configPath = joinPath(path, 'config');
   for (const flag of INPUT_LAYER_FLAGS) {
@@ -80,21 +67,21 @@ function inputLayerShape(layer: KerasLayer, path: string): SampleShape {
 }
 
 /** Keras 2 gives a Sequential's input shape on its first layer. */
-function firstLayerShape(layer: KerasLayer, path: string): SampleShape | undefined {
+function firstLayerShape(layer: KerasLayer, path: string): PartialShape | undefined {
   const shape = layer.config.batch_input_shape ?? layer.config.batch_shape;
   if (shape === undefined || shape === null) return undefined;
   const key = layer.config.batch_input_shape !== undefined ? 'batch_input_shape' : 'batch_shape';
   return sampleShape(shape, joinPath(joinPath(path, 'config'), key));
 }
 
-function sequential(config: unknown, path: string): SequentialArchitecture {
+function sequential(config: unknown, path: string): SequentialInput {
   const parsed = SequentialConfigSchema.safeParse(config);
   if (!parsed.success) throw fromZodError(parsed.error, path);
   const { data } = parsed;
   const entries = Array.isArray(data) ? data : data.layers;
   const layersPath = Array.isArray(data) ? path : joinPath(path, 'layers');
 
-  let shape: SampleShape | undefined;
+  let shape: PartialShape | undefined;
   const layers: LayerDefinition[] = [];
   entries.forEach((entry, i) => {
     const layerPath = `${layersPath}[${i}]`;
@@ -116,13 +103,13 @@ function sequential(config: unknown, path: string): SequentialArchitecture {
     : { type: 'sequential', layers };
 }
 
-function functional(config: unknown, path: string): FunctionalArchitecture {
+function functional(config: unknown, path: string): FunctionalInput {
   const parsed = FunctionalConfigSchema.safeParse(config);
   if (!parsed.success) throw fromZodError(parsed.error, path);
   const layersPath = joinPath(path, 'layers');
 
   const inputShapes = new Map<string, number[]>();
-  const layers: FunctionalArchitecture['layers'] = [];
+  const layers: FunctionalInput['layers'] = [];
   parsed.data.layers.forEach((entry, i) => {
     const layerPath = `${layersPath}[${i}]`;
     if (entry.class_name === 'InputLayer') {
@@ -157,7 +144,7 @@ function functional(config: unknown, path: string): FunctionalArchitecture {
  * are relative to it (`config.layers[3]`) unless `path` says where it sits in
  * the request (`architecture.config`).
  */
-export function kerasToArchitecture(config: unknown, path = ''): ConvertedArchitecture {
+export function kerasToArchitecture(config: unknown, path = ''): ArchitectureInput {
   const model = ModelSchema.safeParse(config);
   if (!model.success) {
     throw ValidationError.at(path, "expected the JSON that Keras's model.to_json() writes: {\"class_name\", \"config\"}");

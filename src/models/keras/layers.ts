@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { ValidationError, fromZodError, joinPath, type ErrorDetail } from '../errors.js';
-import { CATALOGUE } from './catalogue.js';
-import { InitializerSchema, initializerClass, type InitializerSpec } from './initializers.js';
+import { ValidationError, fromZodError, joinPath, type ErrorDetail } from '../../errors.js';
+import { CATALOGUE } from '../catalogue.js';
+import { InitializerSchema, initializerClass, type InitializerSpec } from '../initializers.js';
 
 /** One layer as Keras serializes it, in a Sequential's or a Functional's `layers`. */
 export const KerasLayerSchema = z.looseObject({

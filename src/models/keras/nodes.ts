@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError, joinPath } from '../errors.js';
+import { ValidationError, joinPath } from '../../errors.js';
 
 /** `[layer name, node index, tensor index]`: one tensor of a Keras graph. */
 const TensorRefSchema = z.tuple([z.string(), z.number().int(), z.number().int()]);

@@ -1,0 +1,22 @@
+import type { LayerConfig } from '../catalogue.js';
+import type { LayerEntry } from '../layers/define.js';
+import type { SampleShape } from '../layers/shape.js';
+
+/** One layer of the model, named and wired, in an order where inputs come first. */
+export interface GraphNode {
+  name: string;
+  type: string;
+  /** Where the layer sits in the definition, for error messages: `architecture.layers[3]`. */
+  path: string;
+  config: LayerConfig;
+  entry: LayerEntry;
+  /** Names of the nodes or the input this layer reads. */
+  inputs: string[];
+}
+
+export interface ModelGraph {
+  kind: 'sequential' | 'functional';
+  input: { name: string; path: string; shape: SampleShape | null };
+  nodes: GraphNode[];
+  output: string;
+}
