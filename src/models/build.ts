@@ -5,7 +5,7 @@ import type { ModelLimits } from './graph/limits.js';
 import { planModel, type ModelPlan } from './graph/plan.js';
 import type { GraphNode } from './graph/types.js';
 import { entryOf } from './catalogue.js';
-import { compileModel } from './compile.js';
+import { compileModel } from './compile/compile.js';
 import type { BaseArgs } from './layers/define.js';
 import type { SampleShape } from './layers/shape.js';
 

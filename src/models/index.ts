@@ -10,19 +10,11 @@ export {
   type FunctionalArchitecture,
 } from './definition/schema.js';
 export { parseModelDefinition } from './definition/parse.js';
-export {
-  CompileSchema,
-  OptimizerSchema,
-  LossSchema,
-  MetricSchema,
-  canonicalLoss,
-  compileModel,
-  createOptimizer,
-  metricKey,
-  toKerasLogs,
-  type CompileSpec,
-  type OptimizerSpec,
-} from './compile.js';
+export { CompileSchema, compileModel, type CompileSpec } from './compile/compile.js';
+export { OptimizerSchema, createOptimizer, type OptimizerSpec } from './compile/optimizers.js';
+export { LossSchema, canonicalLoss } from './compile/losses.js';
+export { MetricSchema, metricKey } from './compile/metrics.js';
+export { toKerasLogs } from './compile/logs.js';
 export { checkModel } from './graph/summary.js';
 export { inputShapeOf } from './graph/input-shape.js';
 export type { ModelLimits } from './graph/limits.js';

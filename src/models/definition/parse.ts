@@ -1,5 +1,5 @@
 import { ValidationError, joinPath } from '../../errors.js';
-import { canonicalLoss } from '../compile.js';
+import { canonicalLoss } from '../compile/losses.js';
 import { graphOf } from '../graph/graph.js';
 import { kerasToArchitecture } from '../keras/model.js';
 import { ModelDefinitionSchema, ResolvedArchitectureSchema, type ModelDefinition } from './schema.js';

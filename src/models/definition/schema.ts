@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FunctionalLayerSchema, SequentialLayerSchema } from '../catalogue.js';
-import { CompileSchema } from '../compile.js';
+import { CompileSchema } from '../compile/compile.js';
 import { LayerName } from '../layers/define.js';
 import { SampleShapeSchema } from '../layers/shape.js';
 
