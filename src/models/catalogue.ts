@@ -1,58 +1,46 @@
-import { z } from 'zod';
-import { LayerName, type LayerEntry } from './layers/define.js';
-import { BatchShapeSchema, PositiveInt, SampleShapeSchema } from './layers/shape.js';
-import { Conv1D, Conv2D, Conv3D } from './layers/convolutional.js';
-import { Activation, Dense, Dropout, Embedding, Flatten, InputLayer, Reshape, Rescaling } from './layers/core.js';
-import { Add, Concatenate } from './layers/merge.js';
-import { BatchNormalization, LayerNormalization } from './layers/normalization.js';
-import {
-  AveragePooling1D,
-  AveragePooling2D,
-  AveragePooling3D,
-  GlobalAveragePooling1D,
-  GlobalAveragePooling2D,
-  GlobalMaxPooling1D,
-  GlobalMaxPooling2D,
-  MaxPooling1D,
-  MaxPooling2D,
-  MaxPooling3D,
-} from './layers/pooling.js';
-import { GRU, LSTM } from './layers/recurrent.js';
+import * as convolutional from './layers/convolutional.js';
+import * as core from './layers/core.js';
+import type { LayerEntry } from './layers/define.js';
+import * as merge from './layers/merge.js';
+import * as normalization from './layers/normalization.js';
+import * as pooling from './layers/pooling.js';
+import * as recurrent from './layers/recurrent.js';
 
 /**
  * The layer catalogue: Keras class name → schema (Keras's arguments and
  * defaults), shape inference and parameter count, and the tfjs constructor.
- * Adding a layer is one entry here plus its test.
+ * Adding a layer is its `defineLayer` in its module under layers/ and one line
+ * here, in the order the OpenAPI document lists layers.
  */
 export const CATALOGUE: ReadonlyMap<string, LayerEntry> = new Map(
   [
-    InputLayer,
-    Dense,
-    Activation,
-    Dropout,
-    Flatten,
-    Reshape,
-    Rescaling,
-    Embedding,
-    Conv1D,
-    Conv2D,
-    Conv3D,
-    MaxPooling1D,
-    MaxPooling2D,
-    MaxPooling3D,
-    AveragePooling1D,
-    AveragePooling2D,
-    AveragePooling3D,
-    GlobalAveragePooling1D,
-    GlobalAveragePooling2D,
-    GlobalMaxPooling1D,
-    GlobalMaxPooling2D,
-    BatchNormalization,
-    LayerNormalization,
-    Concatenate,
-    Add,
-    LSTM,
-    GRU,
+    core.InputLayer,
+    core.Dense,
+    core.Activation,
+    core.Dropout,
+    core.Flatten,
+    core.Reshape,
+    core.Rescaling,
+    core.Embedding,
+    convolutional.Conv1D,
+    convolutional.Conv2D,
+    convolutional.Conv3D,
+    pooling.MaxPooling1D,
+    pooling.MaxPooling2D,
+    pooling.MaxPooling3D,
+    pooling.AveragePooling1D,
+    pooling.AveragePooling2D,
+    pooling.AveragePooling3D,
+    pooling.GlobalAveragePooling1D,
+    pooling.GlobalAveragePooling2D,
+    pooling.GlobalMaxPooling1D,
+    pooling.GlobalMaxPooling2D,
+    normalization.BatchNormalization,
+    normalization.LayerNormalization,
+    merge.Concatenate,
+    merge.Add,
+    recurrent.LSTM,
+    recurrent.GRU,
   ].map((entry) => [entry.type, entry]),
 );
 
@@ -64,77 +52,7 @@ export function entryOf(type: string): LayerEntry {
   return entry;
 }
 
-function unknownType(input: unknown, types: string[]): string {
-  const type = (input as { type?: unknown } | null | undefined)?.type;
-  if (type === undefined) return `a layer needs a "type": one of ${types.join(', ')}`;
-  return `unknown or unsupported layer type ${JSON.stringify(type)}; supported: ${types.join(', ')}`;
-}
-
-/** Keras's ways of giving a Sequential model's input shape on its first layer. */
-const firstLayerKeys = {
-  input_shape: SampleShapeSchema.optional(),
-  input_dim: PositiveInt.optional(),
-  batch_input_shape: BatchShapeSchema.optional(),
-};
-
-const entries = [...CATALOGUE.values()];
-
-/** Embedding's own `input_dim` (its vocabulary) is not Keras's input-shape shorthand. */
-function withoutOwnKeys(entry: LayerEntry, keys: z.core.$ZodLooseShape): z.core.$ZodLooseShape {
-  return Object.fromEntries(Object.entries(keys).filter(([key]) => !(key in entry.schema.shape)));
-}
-
 /** Whether `key` is one of the layer's own arguments rather than a first-layer input shape. */
 export function isOwnArgument(type: string, key: string): boolean {
   return key in entryOf(type).schema.shape;
-}
-
-// The table's entries are type-erased, so the two unions below state their static types: the keys every
-// layer shares (LayerConfig), and the rest as the entry's own schema parsed it.
-
-/** A layer of a `sequential` architecture: the catalogue's arguments plus the first layer's input shape. */
-export const SequentialLayerSchema = z.discriminatedUnion(
-  'type',
-  entries.map((entry) => entry.schema.extend(withoutOwnKeys(entry, firstLayerKeys))) as unknown as [
-    z.ZodObject,
-    ...z.ZodObject[],
-  ],
-  { error: (issue) => (issue.code === 'invalid_union' ? unknownType(issue.input, LAYER_TYPES) : undefined) },
-) as unknown as z.ZodType<LayerConfig & Record<string, unknown>, Record<string, unknown>>;
-
-const FUNCTIONAL_TYPES = LAYER_TYPES.filter((type) => type !== 'InputLayer');
-
-/** A layer of a `functional` architecture: a required unique name and the names it takes its input from. */
-export const FunctionalLayerSchema = z.discriminatedUnion(
-  'type',
-  entries
-    .filter((entry) => entry.type !== 'InputLayer')
-    .map((entry) =>
-      entry.schema.extend({ name: LayerName, inputs: z.array(LayerName).min(1, { error: 'name at least one input' }) }),
-    ) as unknown as [z.ZodObject, ...z.ZodObject[]],
-  {
-    error: (issue) =>
-      issue.code !== 'invalid_union'
-        ? undefined
-        : (issue.input as { type?: unknown } | undefined)?.type === 'InputLayer'
-          ? 'a functional model declares its inputs in architecture.inputs, not as InputLayer layers'
-          : unknownType(issue.input, FUNCTIONAL_TYPES),
-  },
-) as unknown as z.ZodType<FunctionalLayerConfig, Record<string, unknown>>;
-
-type FunctionalLayerConfig = LayerConfig & { name: string; inputs: string[] } & Record<string, unknown>;
-
-/**
- * The parsed form of a layer, as the checker and builder see it: the
- * catalogue entry's own config plus the keys every form may carry. The
- * entry's `infer`/`create` narrow `config` back to their own schema.
- */
-export interface LayerConfig {
-  type: string;
-  name?: string | undefined;
-  trainable: boolean;
-  input_shape?: number[] | undefined;
-  input_dim?: number | undefined;
-  batch_input_shape?: (number | null)[] | undefined;
-  inputs?: string[] | undefined;
 }

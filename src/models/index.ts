@@ -22,7 +22,7 @@ export { buildModel } from './build.js';
 export { summarize, type LayerSummary, type ModelSummary } from './summary.js';
 export { CATALOGUE, LAYER_TYPES } from './catalogue.js';
 export { ActivationSchema, type ActivationName } from './activations.js';
-export { FunctionalLayerSchema, SequentialLayerSchema } from './catalogue.js';
+export { FunctionalLayerSchema, SequentialLayerSchema } from './definition/layers.js';
 export { BatchShapeSchema, SampleShapeSchema, type SampleShape } from './layers/shape.js';
 export { LayerName, baseKeys } from './layers/define.js';
 export { InitializerSchema } from './initializers.js';

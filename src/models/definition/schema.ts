@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { FunctionalLayerSchema, SequentialLayerSchema } from '../catalogue.js';
 import { CompileSchema } from '../compile/compile.js';
 import { LayerName } from '../layers/define.js';
 import { SampleShapeSchema } from '../layers/shape.js';
+import { FunctionalLayerSchema, SequentialLayerSchema } from './layers.js';
 
 
 export const SequentialArchitectureSchema = z.strictObject({

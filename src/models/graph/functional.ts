@@ -1,5 +1,6 @@
 import { ValidationError, joinPath } from '../../errors.js';
-import { entryOf, type LayerConfig } from '../catalogue.js';
+import { entryOf } from '../catalogue.js';
+import type { LayerConfig } from '../definition/layers.js';
 import type { FunctionalArchitecture } from '../definition/schema.js';
 import { LayerNames } from './layer-names.js';
 import { topologicalOrder } from './topological-order.js';

@@ -1,5 +1,6 @@
 import { ValidationError, joinPath } from '../../errors.js';
-import { entryOf, isOwnArgument, type LayerConfig } from '../catalogue.js';
+import { entryOf, isOwnArgument } from '../catalogue.js';
+import type { LayerConfig } from '../definition/layers.js';
 import type { SequentialArchitecture } from '../definition/schema.js';
 import { inputLayerShape } from '../layers/core.js';
 import { formatKerasShape, type SampleShape } from '../layers/shape.js';

@@ -1,4 +1,4 @@
-import type { LayerConfig } from '../catalogue.js';
+import type { LayerConfig } from '../definition/layers.js';
 import type { LayerEntry } from '../layers/define.js';
 import type { SampleShape } from '../layers/shape.js';
 
