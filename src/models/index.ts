@@ -15,11 +15,11 @@ export { OptimizerSchema, createOptimizer, type OptimizerSpec } from './compile/
 export { LossSchema, canonicalLoss } from './compile/losses.js';
 export { MetricSchema, metricKey } from './compile/metrics.js';
 export { toKerasLogs } from './compile/logs.js';
-export { checkModel } from './graph/summary.js';
+export { checkModel } from './graph/plan-summary.js';
 export { inputShapeOf } from './graph/input-shape.js';
 export type { ModelLimits } from './graph/limits.js';
 export { buildModel } from './build.js';
-export { summarize, type LayerSummary, type ModelSummary } from './summary.js';
+export { summarize, type LayerSummary, type ModelSummary } from './model-summary.js';
 export { CATALOGUE, LAYER_TYPES } from './catalogue.js';
 export { ActivationSchema, type ActivationName } from './activations.js';
 export { FunctionalLayerSchema, SequentialLayerSchema } from './definition/layers.js';
@@ -28,3 +28,15 @@ export { LayerName, baseKeys } from './layers/define.js';
 export { InitializerSchema } from './initializers.js';
 export { RegularizerSchema } from './regularizers.js';
 export { kerasToArchitecture } from './keras/model.js';
+export { checkLabels } from './labels.js';
+export { PredictBatcher } from './predict-batcher.js';
+export {
+  argmax,
+  describeLayers,
+  evaluate,
+  inspect,
+  type LayerInfo,
+  type LayerOutput,
+  type Nested,
+  type WeightInfo,
+} from './inference.js';

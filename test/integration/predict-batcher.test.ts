@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { NDArray } from '../../src/datasets/types.js';
-import { PredictBatcher } from '../../src/models/predict-batcher.js';
+import { PredictBatcher } from '../../src/models/index.js';
 import { selectBackend, type BackendName } from '../../src/tf/backend.js';
 
 before(async () => {

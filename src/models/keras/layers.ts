@@ -88,12 +88,12 @@ function initializerName(className: string): string {
     .toLowerCase();
 }
 
-type InitializerObject = Exclude<InitializerSpec, string>;
+type SerializedInitializer = Exclude<InitializerSpec, string>;
 
 /** The same initializer, however Keras spelled it: class and arguments with their defaults filled in. */
 function initializerIdentity(spec: InitializerSpec): { class_name: string; config: unknown } {
   // An object in, an object out: the schema only fills in defaults.
-  const object = typeof spec === 'string' ? (InitializerSchema.parse({ class_name: initializerClass(spec) }) as InitializerObject) : spec;
+  const object = typeof spec === 'string' ? (InitializerSchema.parse({ class_name: initializerClass(spec) }) as SerializedInitializer) : spec;
   return { class_name: object.class_name.replace(/Initializer$/, ''), config: object.config };
 }
 
@@ -169,7 +169,7 @@ function isDefault(key: string, value: unknown, field: z.ZodType, config: Record
 }
 
 /** `Keras layer Dense 'dense'`, for messages. */
-export function describe(layer: KerasLayer): string {
+export function describeLayer(layer: KerasLayer): string {
   const name = typeof layer.config.name === 'string' ? layer.config.name : layer.name;
   return `Keras layer ${layer.class_name}${name === undefined ? '' : ` '${name}'`}`;
 }
@@ -219,7 +219,7 @@ export function convertLayer(layer: KerasLayer, path: string): LayerDefinition {
       if (raw === null) continue;
       throw ValidationError.at(
         joinPath(configPath, key),
-        `argument '${key}' of ${describe(layer)} is not supported (${JSON.stringify(raw)})`,
+        `argument '${key}' of ${describeLayer(layer)} is not supported (${JSON.stringify(raw)})`,
       );
     }
     const value = convertValue(key, raw, layer);
@@ -229,7 +229,7 @@ export function convertLayer(layer: KerasLayer, path: string): LayerDefinition {
   const checked = entry.schema.safeParse(definition);
   if (!checked.success) {
     const { details } = fromZodError(checked.error, configPath);
-    throw withLayer(details, describe(layer));
+    throw withLayer(details, describeLayer(layer));
   }
   return definition;
 }

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { ValidationError, fromZodError, joinPath } from '../../errors.js';
 import type { ArchitectureInput } from '../definition/schema.js';
-import { KerasLayerSchema, convertLayer, describe, type KerasLayer, type LayerDefinition } from './layers.js';
+import { KerasLayerSchema, convertLayer, describeLayer, type KerasLayer, type LayerDefinition } from './layers.js';
 import { inboundLayers, endpointLayers } from './nodes.js';
 
 type SequentialInput = Extract<ArchitectureInput, { type: 'sequential' }>;
 type FunctionalInput = Extract<ArchitectureInput, { type: 'functional' }>;
 
-const ModelSchema = z.looseObject({ class_name: z.string(), config: z.unknown() });
+const KerasModelSchema = z.looseObject({ class_name: z.string(), config: z.unknown() });
 
 /** Early Keras 2 releases wrote a Sequential's config as the bare list of layers. */
 const SequentialConfigSchema = z.union([
@@ -22,13 +22,13 @@ const FunctionalConfigSchema = z.looseObject({
 });
 
 const Dimension = z.number().int().positive().nullable();
-const BatchShapeSchema = z.array(Dimension).min(2);
+const KerasBatchShapeSchema = z.array(Dimension).min(2);
 
 /** A per-sample shape; `null` entries are Keras's `None`, a size left to the data. */
 type PartialShape = (number | null)[];
 
-function sampleShape(batchShape: unknown, path: string): PartialShape {
-  const parsed = BatchShapeSchema.safeParse(batchShape);
+function withoutBatch(batchShape: unknown, path: string): PartialShape {
+  const parsed = KerasBatchShapeSchema.safeParse(batchShape);
   if (!parsed.success) {
     throw ValidationError.at(path, 'expected a batch shape: null, then one positive integer or null per dimension');
   }
@@ -48,7 +48,7 @@ const INPUT_LAYER_KEYS = new Set(['name', 'dtype', 'batch_shape', 'batch_input_s
  * An InputLayer's per-sample shape. Its dtype is dropped: layers compute in
  * float32 and Embedding reads integer ids from floats.
  */
-function inputLayerShape(layer: KerasLayer, path: string): PartialShape {
+function kerasInputLayerShape(layer: KerasLayer, path: string): PartialShape {
   const { config } = layer;
   const configPath = joinPath(path, 'config');
   for (const flag of INPUT_LAYER_FLAGS) {
@@ -63,18 +63,18 @@ function inputLayerShape(layer: KerasLayer, path: string): PartialShape {
     }
   }
   const key = config.batch_shape !== undefined ? 'batch_shape' : 'batch_input_shape';
-  return sampleShape(config[key], joinPath(configPath, key));
+  return withoutBatch(config[key], joinPath(configPath, key));
 }
 
 /** Keras 2 gives a Sequential's input shape on its first layer. */
-function firstLayerShape(layer: KerasLayer, path: string): PartialShape | undefined {
+function kerasFirstLayerShape(layer: KerasLayer, path: string): PartialShape | undefined {
   const shape = layer.config.batch_input_shape ?? layer.config.batch_shape;
   if (shape === undefined || shape === null) return undefined;
   const key = layer.config.batch_input_shape !== undefined ? 'batch_input_shape' : 'batch_shape';
-  return sampleShape(shape, joinPath(joinPath(path, 'config'), key));
+  return withoutBatch(shape, joinPath(joinPath(path, 'config'), key));
 }
 
-function sequential(config: unknown, path: string): SequentialInput {
+function fromSequential(config: unknown, path: string): SequentialInput {
   const parsed = SequentialConfigSchema.safeParse(config);
   if (!parsed.success) throw fromZodError(parsed.error, path);
   const { data } = parsed;
@@ -87,14 +87,14 @@ function sequential(config: unknown, path: string): SequentialInput {
     const layerPath = `${layersPath}[${i}]`;
     if (entry.class_name === 'InputLayer') {
       if (i !== 0) throw ValidationError.at(layerPath, 'an InputLayer can only be the first layer of a Sequential model');
-      shape = inputLayerShape(entry, layerPath);
+      shape = kerasInputLayerShape(entry, layerPath);
       return;
     }
-    if (layers.length === 0) shape ??= firstLayerShape(entry, layerPath);
+    if (layers.length === 0) shape ??= kerasFirstLayerShape(entry, layerPath);
     layers.push(convertLayer(entry, layerPath));
   });
   if (shape === undefined && !Array.isArray(data) && data.build_input_shape != null) {
-    shape = sampleShape(data.build_input_shape, joinPath(path, 'build_input_shape'));
+    shape = withoutBatch(data.build_input_shape, joinPath(path, 'build_input_shape'));
   }
 
   // A size Keras left as None is the data's to decide, as when no shape is given at all.
@@ -103,7 +103,7 @@ function sequential(config: unknown, path: string): SequentialInput {
     : { type: 'sequential', layers };
 }
 
-function functional(config: unknown, path: string): FunctionalInput {
+function fromFunctional(config: unknown, path: string): FunctionalInput {
   const parsed = FunctionalConfigSchema.safeParse(config);
   if (!parsed.success) throw fromZodError(parsed.error, path);
   const layersPath = joinPath(path, 'layers');
@@ -114,7 +114,7 @@ function functional(config: unknown, path: string): FunctionalInput {
     const layerPath = `${layersPath}[${i}]`;
     if (entry.class_name === 'InputLayer') {
       const name = String(entry.config.name ?? entry.name);
-      const shape = inputLayerShape(entry, layerPath);
+      const shape = kerasInputLayerShape(entry, layerPath);
       if (!isKnown(shape)) {
         throw ValidationError.at(
           joinPath(layerPath, 'config'),
@@ -125,7 +125,7 @@ function functional(config: unknown, path: string): FunctionalInput {
       return;
     }
     const { type, name, ...args } = convertLayer(entry, layerPath);
-    layers.push({ type, name: name ?? String(entry.name), inputs: inboundLayers(entry.inbound_nodes, layerPath, describe(entry)), ...args });
+    layers.push({ type, name: name ?? String(entry.name), inputs: inboundLayers(entry.inbound_nodes, layerPath, describeLayer(entry)), ...args });
   });
 
   const inputsPath = joinPath(path, 'input_layers');
@@ -145,17 +145,17 @@ function functional(config: unknown, path: string): FunctionalInput {
  * the request (`architecture.config`).
  */
 export function kerasToArchitecture(config: unknown, path = ''): ArchitectureInput {
-  const model = ModelSchema.safeParse(config);
+  const model = KerasModelSchema.safeParse(config);
   if (!model.success) {
     throw ValidationError.at(path, "expected the JSON that Keras's model.to_json() writes: {\"class_name\", \"config\"}");
   }
   const configPath = joinPath(path, 'config');
   switch (model.data.class_name) {
     case 'Sequential':
-      return sequential(model.data.config, configPath);
+      return fromSequential(model.data.config, configPath);
     case 'Functional':
     case 'Model':
-      return functional(model.data.config, configPath);
+      return fromFunctional(model.data.config, configPath);
     default:
       throw ValidationError.at(
         joinPath(path, 'class_name'),

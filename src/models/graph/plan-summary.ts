@@ -1,6 +1,6 @@
 import type { ModelDefinition } from '../definition/schema.js';
 import type { SampleShape } from '../layers/shape.js';
-import type { LayerSummary, ModelSummary } from '../summary.js';
+import type { LayerSummary, ModelSummary } from '../model-summary.js';
 import type { ModelLimits } from './limits.js';
 import { planModel, trainableParams, type ModelPlan } from './plan.js';
 import type { ModelGraph } from './types.js';
