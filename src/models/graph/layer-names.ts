@@ -34,7 +34,7 @@ export class LayerNames {
 }
 
 /** Keras's `to_snake_case`: `MaxPooling2D` → `max_pooling2d`, `LSTM` → `lstm`. */
-export function snakeCase(name: string): string {
+function snakeCase(name: string): string {
   return name
     .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
     .replace(/([a-z])([A-Z])/g, '$1_$2')

@@ -14,6 +14,7 @@ export interface GraphNode {
   inputs: string[];
 }
 
+/** A model as the checker and builder see it: one input, layers in dependency order, one output. */
 export interface ModelGraph {
   kind: 'sequential' | 'functional';
   input: { name: string; path: string; shape: SampleShape | null };
