@@ -1,8 +1,8 @@
 /**
- * `npm run openapi`: writes openapi.json (the document the API serves at
- * /openapi.json) and sdk/generated/schema.ts (the SDK's types, generated from
- * it by openapi-typescript). Needs no Redis: the app is built on a Redis client
- * that is closed before anything could use it, and only describes itself.
+ * `npm run openapi`: writes openapi.json, the document the API serves at
+ * /openapi.json (`npm run sdk` then generates the SDK from it). Needs no Redis:
+ * the app is built on a Redis client that is closed before anything could use
+ * it, and only describes itself.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import openapiTS, { COMMENT_HEADER, astToString, type OpenAPI3, type OpenAPITSOptions } from 'openapi-typescript';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { buildApp } from '../src/api/app.js';
 import { loadConfig } from '../src/config.js';
 import { createTrainingQueue } from '../src/queue/training-queue.js';
@@ -20,15 +20,6 @@ import { selectBackend } from '../src/tf/backend.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const OPENAPI_PATH = join(ROOT, 'openapi.json');
-export const SDK_TYPES_PATH = join(ROOT, 'sdk', 'generated', 'schema.ts');
-
-/**
- * openapi-typescript's options for the SDK. Fields with a default are optional
- * in requests: by default the generator makes them required, which suits
- * responses, but here every response field the server always sends is listed
- * as required already.
- */
-export const SDK_OPTIONS: OpenAPITSOptions = { defaultNonNullable: false };
 
 /**
  * The app, on real parts that never reach Redis: the client is closed before
@@ -55,25 +46,20 @@ export async function withOfflineApp<T>(use: (app: FastifyInstance, redis: Redis
   }
 }
 
-export async function openApiDocument(): Promise<OpenAPI3> {
-  return withOfflineApp(async (app) => app.swagger() as OpenAPI3);
+export async function openApiDocument(): Promise<OpenAPIV3_1.Document> {
+  return withOfflineApp(async (app) => app.swagger() as OpenAPIV3_1.Document);
 }
 
 /** 2-space JSON with a trailing newline; key order is the generator's, which depends only on the code. */
-export function serializeDocument(document: OpenAPI3): string {
+export function serializeDocument(document: OpenAPIV3_1.Document): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-/** What `openapi-typescript openapi.json -o sdk/generated/schema.ts --default-non-nullable=false` writes. */
-export async function sdkTypes(document: OpenAPI3): Promise<string> {
-  return `${COMMENT_HEADER}${astToString(await openapiTS(JSON.parse(JSON.stringify(document)) as OpenAPI3, { ...SDK_OPTIONS, silent: true }))}`;
+export async function writeOpenApi(): Promise<void> {
+  writeFileSync(OPENAPI_PATH, serializeDocument(await openApiDocument()));
 }
 
-async function main(): Promise<void> {
-  const document = await openApiDocument();
-  writeFileSync(OPENAPI_PATH, serializeDocument(document));
-  writeFileSync(SDK_TYPES_PATH, await sdkTypes(document));
-  console.log(`wrote ${OPENAPI_PATH} and ${SDK_TYPES_PATH}`);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await writeOpenApi();
+  console.log(`wrote ${OPENAPI_PATH}`);
 }
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -1,31 +1,16 @@
-import createFetchClient, { type Client, type ClientOptions } from 'openapi-fetch';
-import type { components, paths } from './generated/schema.js';
-
-export type { components, paths };
-/** The document's named schemas: `Schemas['CreateModel']`, `Schemas['Job']`, `Schemas['DenseLayer']`, ... */
-export type Schemas = components['schemas'];
-export type ModelyardClient = Client<paths>;
-
-export interface ModelyardClientOptions extends ClientOptions {
-  /** Sent as `Authorization: Bearer <apiKey>`; needed when the server sets API_KEYS. */
-  apiKey?: string;
-}
-
 /**
- * A typed client for a modelyard server, generated from its OpenAPI document:
- * `await client.POST('/v1/models', { body })` gives `{ data }` typed as the
- * stored model, or `{ error }` typed as the error shape.
+ * modelyard's TypeScript SDK, generated from openapi.json by @hey-api/openapi-ts
+ * (`npm run sdk`): one function per operation, named by its operationId, each
+ * taking `{ client, path, query, body }` and giving `{ data, error, response }`
+ * typed from the document.
+ *
+ * ```ts
+ * const client = createClient({ baseUrl: 'http://localhost:8080', auth: apiKey });
+ * const { data, error } = await createModel({ client, body: iris });
+ * ```
+ *
+ * `auth` is sent as `Authorization: Bearer <key>`; it is needed only when the
+ * server sets API_KEYS.
  */
-export function createClient(baseUrl: string, options: ModelyardClientOptions = {}): ModelyardClient {
-  const { apiKey, ...rest } = options;
-  const client = createFetchClient<paths>({ ...rest, baseUrl });
-  if (apiKey) {
-    client.use({
-      onRequest({ request }) {
-        request.headers.set('authorization', `Bearer ${apiKey}`);
-        return request;
-      },
-    });
-  }
-  return client;
-}
+export * from './generated/index.js';
+export { createClient, createConfig, type Client, type Config } from './generated/client/index.js';

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import type { OpenAPI3 } from 'openapi-typescript';
-import type { OpenAPI } from 'openapi-types';
+import type { OpenAPI, OpenAPIV3_1 } from 'openapi-types';
 import { IRIS_EXAMPLE } from '../../src/api/schemas/models.js';
 import { LAYER_TYPES } from '../../src/models/index.js';
-import { OPENAPI_PATH, SDK_TYPES_PATH, openApiDocument, sdkTypes, serializeDocument, withOfflineApp } from '../../scripts/write-openapi.js';
+import { OPENAPI_PATH, openApiDocument, serializeDocument, withOfflineApp } from '../../scripts/write-openapi.js';
+import { SDK_DIR, generateSdk } from '../../scripts/write-sdk.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
 
@@ -36,7 +38,7 @@ function routesOf(tree: string): string[] {
   return routes;
 }
 
-function operationsOf(document: OpenAPI3): Map<string, Record<string, unknown>> {
+function operationsOf(document: OpenAPIV3_1.Document): Map<string, Record<string, unknown>> {
   const operations = new Map<string, Record<string, unknown>>();
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const method of METHODS) {
@@ -47,7 +49,7 @@ function operationsOf(document: OpenAPI3): Map<string, Record<string, unknown>> 
   return operations;
 }
 
-let document: OpenAPI3;
+let document: OpenAPIV3_1.Document;
 let routeTree: string;
 let served: { status: number; body: string };
 let docsPage: { status: number; type: string };
@@ -69,7 +71,7 @@ describe('openapi.json', () => {
   it('is what the code generates now', () => {
     const committed = readFileSync(OPENAPI_PATH, 'utf8');
     const generated = serializeDocument(document);
-    assert.ok(committed === generated, `openapi.json is stale: run npm run openapi (${firstDifference(committed, generated)})`);
+    assert.ok(committed === generated, `openapi.json is stale: run npm run sdk (${firstDifference(committed, generated)})`);
   });
 
   it('is a valid OpenAPI 3.1 document', async () => {
@@ -132,11 +134,26 @@ describe('openapi.json', () => {
   });
 });
 
+/** Every file under `dir`, by its path relative to `dir`. */
+function filesUnder(dir: string): Map<string, string> {
+  const entries = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+  return new Map(entries.map((entry) => [relative(dir, join(entry.parentPath, entry.name)), readFileSync(join(entry.parentPath, entry.name), 'utf8')]));
+}
+
 describe('the SDK', () => {
-  it('has the types openapi-typescript generates from openapi.json now', async () => {
-    const committedDocument = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as OpenAPI3;
-    const committed = readFileSync(SDK_TYPES_PATH, 'utf8');
-    const generated = await sdkTypes(committedDocument);
-    assert.ok(committed === generated, `sdk/generated/schema.ts is stale: run npm run openapi (${firstDifference(committed, generated)})`);
+  it('is what @hey-api/openapi-ts generates from openapi.json now', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelyard-sdk-'));
+    try {
+      await generateSdk(OPENAPI_PATH, dir);
+      const generated = filesUnder(dir);
+      const committed = filesUnder(SDK_DIR);
+      assert.deepEqual([...committed.keys()].sort(), [...generated.keys()].sort(), 'sdk/generated has other files than the generator writes: run npm run sdk');
+      for (const [file, text] of generated) {
+        const current = committed.get(file) ?? '';
+        assert.ok(current === text, `sdk/generated/${file} is stale: run npm run sdk (${firstDifference(current, text)})`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
