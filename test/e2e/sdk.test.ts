@@ -1,11 +1,26 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createClient, type ModelyardClient, type Schemas } from '../../sdk/index.js';
+import {
+  createClient,
+  createJob,
+  createModel,
+  getJob,
+  getModel,
+  inspect,
+  listLayers,
+  listVersions,
+  predict,
+  streamJobEvents,
+  uploadCsvDataset,
+  type Client,
+  type CreateModel,
+  type JobStatus,
+} from '../../sdk/index.js';
 import { NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
 // The seed's Iris model, without an input shape: the data gives it at training time.
-const IRIS = {
+const IRIS: CreateModel = {
   name: 'iris',
   architecture: {
     type: 'sequential',
@@ -17,69 +32,113 @@ const IRIS = {
     ],
   },
   compile: { loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
-} satisfies Schemas['CreateModel'];
+};
+const EPOCHS = 60;
 
 let service: TestService;
-let client: ModelyardClient;
+let client: Client;
 
 before(async () => {
   service = await startService();
-  client = createClient(service.url);
+  client = createClient({ baseUrl: service.url });
 });
 after(async () => {
   await service.close();
 });
 
-async function waitForJob(job: string, timeoutMs = 120_000): Promise<Schemas['Job']> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { data, error } = await client.GET('/v1/jobs/{job}', { params: { path: { job } } });
-    assert.ok(data, JSON.stringify(error));
-    if (data.status !== 'queued' && data.status !== 'running') return data;
-    if (Date.now() > deadline) throw new Error(`job ${job} still ${data.status} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-test('the Iris flow through the generated SDK: define, train, wait, predict', async () => {
-  const created = await client.POST('/v1/models', { body: IRIS });
+test('the Iris flow through the generated SDK: define, train, follow the events, predict, inspect, layers, versions', async () => {
+  const created = await createModel({ client, body: IRIS });
   assert.equal(created.response.status, 201, JSON.stringify(created.error));
   assert.ok(created.data);
   assert.equal(created.data.name, 'iris');
   assert.equal(created.data.input_shape, null);
 
-  const queued = await client.POST('/v1/jobs', {
-    body: { model: 'iris', dataset: { builtin: 'iris' }, fit: { epochs: 300, validation_split: 0.1 } },
+  const queued = await createJob({
+    client,
+    body: { model: 'iris', dataset: { builtin: 'iris' }, fit: { epochs: EPOCHS, batch_size: 32, validation_split: 0.1 } },
   });
   assert.equal(queued.response.status, 202, JSON.stringify(queued.error));
   assert.ok(queued.data);
   assert.equal(queued.data.model_id, created.data.id);
 
-  const job = await waitForJob(queued.data.id);
-  assert.equal(job.status, 'completed', JSON.stringify(job.error));
-  assert.equal(job.version, 1);
-  assert.deepEqual(job.progress, { epoch: 300, epochs: 300 });
-  assert.deepEqual(Object.keys(job.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+  // The stream closes itself when the job ends; its events are typed by what they carry.
+  const events = await streamJobEvents({ client, path: { job: queued.data.id }, sseMaxRetryAttempts: 1 });
+  const epochs: number[] = [];
+  const statuses: JobStatus[] = [];
+  for await (const event of events.stream) {
+    if ('logs' in event) {
+      epochs.push(event.epoch);
+      assert.equal(typeof event.logs.loss, 'number');
+    } else {
+      statuses.push(event.status);
+    }
+  }
+  assert.deepEqual(epochs, Array.from({ length: EPOCHS }, (_, i) => i + 1));
+  assert.equal(statuses.at(-1), 'completed');
 
-  const predicted = await client.POST('/v1/models/{model}/predict', {
-    params: { path: { model: 'iris' } },
-    body: { instances: NEW_FLOWERS },
-  });
+  const job = await getJob({ client, path: { job: queued.data.id } });
+  assert.ok(job.data, JSON.stringify(job.error));
+  assert.equal(job.data.status, 'completed');
+  assert.equal(job.data.version, 1);
+  assert.deepEqual(Object.keys(job.data.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+  assert.equal(job.data.history.loss?.length, EPOCHS);
+
+  const predicted = await predict({ client, path: { model: 'iris' }, body: { instances: NEW_FLOWERS } });
   assert.ok(predicted.data, JSON.stringify(predicted.error));
   assert.equal(predicted.data.version, 1);
   assert.equal(predicted.data.predictions.length, 3);
-  assert.deepEqual(predicted.data.classes?.length, 3);
-  assert.equal(predicted.data.classes?.[0], 'setosa');
+  for (const probabilities of predicted.data.predictions) {
+    assert.equal(probabilities.length, 3);
+    assert.ok(Math.abs(probabilities.reduce((sum, p) => sum + p, 0) - 1) < 1e-4);
+  }
+  assert.equal(predicted.data.classes?.length, 3);
+
+  const inspected = await inspect({ client, path: { model: 'iris' }, body: { instances: [NEW_FLOWERS[0] ?? []] } });
+  assert.ok(inspected.data, JSON.stringify(inspected.error));
+  assert.deepEqual(
+    inspected.data.layers.map((layer) => [layer.type, layer.output_shape]),
+    [['Dense', [null, 8]], ['Activation', [null, 8]], ['Dense', [null, 3]], ['Activation', [null, 3]]],
+  );
+  const relu = inspected.data.layers[1]?.output[0] ?? [];
+  assert.equal(relu.length, 8);
+  assert.ok(relu.every((value) => value >= 0));
+
+  const layers = await listLayers({ client, path: { model: 'iris' }, query: { weights: true } });
+  assert.ok(layers.data, JSON.stringify(layers.error));
+  const [kernel, bias] = layers.data.layers[0]?.weights ?? [];
+  assert.deepEqual([kernel?.name, kernel?.shape, bias?.name, bias?.shape], ['kernel', [4, 8], 'bias', [8]]);
+  assert.equal(kernel?.values?.length, 4);
+  assert.equal(kernel?.values?.[0]?.length, 8);
+
+  const versions = await listVersions({ client, path: { model: 'iris' } });
+  assert.ok(versions.data, JSON.stringify(versions.error));
+  assert.deepEqual(versions.data.versions.map((version) => version.version), [1]);
+  assert.equal(versions.data.versions[0]?.history.loss?.length, EPOCHS);
+});
+
+test('a CSV upload through the SDK: a text target becomes class indices with the names kept', async () => {
+  const uploaded = await uploadCsvDataset({
+    client,
+    query: { name: 'pets', target: 'kind' },
+    body: 'length,width,kind\n1.5,0.25,cat\n2,3.5,dog\n-1,4,cat\n',
+  });
+  assert.equal(uploaded.response.status, 201, JSON.stringify(uploaded.error));
+  assert.ok(uploaded.data);
+  assert.equal(uploaded.data.name, 'pets');
+  assert.equal(uploaded.data.rows, 3);
+  assert.deepEqual(uploaded.data.class_names, ['cat', 'dog']);
+  assert.deepEqual(uploaded.data.column_names, ['length', 'width']);
 });
 
 test('errors come back typed as the one error shape', async () => {
-  const { data, error, response } = await client.GET('/v1/models/{model}', { params: { path: { model: 'no-such-model' } } });
-  assert.equal(response.status, 404);
-  assert.equal(data, undefined);
-  assert.ok(error);
-  assert.equal(error.error.code, 'not_found');
+  const missing = await getModel({ client, path: { model: 'no-such-model' } });
+  assert.equal(missing.response.status, 404);
+  assert.equal(missing.data, undefined);
+  assert.ok(missing.error);
+  assert.equal(missing.error.error.code, 'not_found');
 
-  const invalid = await client.POST('/v1/models', {
+  const invalid = await createModel({
+    client,
     body: { name: 'bad', architecture: { type: 'sequential', layers: [{ type: 'Dense', units: 0 }] } },
   });
   assert.equal(invalid.response.status, 400);
