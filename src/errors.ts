@@ -1,5 +1,28 @@
 import type { ZodError } from 'zod';
 
+/**
+ * Every `error.code` the API answers with; the OpenAPI document lists them as
+ * the code's enum, so SDKs can switch on them.
+ */
+export const ERROR_CODES = [
+  'bad_request',
+  'invalid_json',
+  'validation_error',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'method_not_allowed',
+  'not_acceptable',
+  'conflict',
+  'not_trained',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'internal_error',
+  'unavailable',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 /** One problem with a request, at a path such as `architecture.layers[2].units`. */
 export interface ErrorDetail {
   path: string;
@@ -13,7 +36,7 @@ export interface ErrorDetail {
 export class AppError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details: ErrorDetail[] = [],
   ) {
