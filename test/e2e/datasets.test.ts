@@ -48,7 +48,7 @@ describe('uploads in every format round-trip exactly', () => {
     assert.deepEqual(got.body, body);
     const listed = await service.request('GET', '/v1/datasets');
     assert.ok(listed.body.datasets.some((d: { id: string }) => d.id === body.id));
-    assert.deepEqual(listed.body.builtin.map((d: { name: string }) => d.name), ['iris', 'mnist']);
+    assert.deepEqual(listed.body.builtin.map((d: { name: string }) => d.name), ['iris', 'mnist', 'california_housing']);
   });
 
   test('CSV with a text label column: class indices with the names kept', async () => {
