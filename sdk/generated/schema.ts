@@ -2724,12 +2724,12 @@ export interface components {
             id: string;
         } | {
             /** @enum {string} */
-            builtin: "iris" | "mnist";
+            builtin: "iris" | "mnist" | "california_housing";
             /**
-             * @description mnist: train (60,000) or test (10,000); iris has one
+             * @description mnist: train (60,000) or test (10,000); california_housing: all (20,640, the default), train (16,512) or test (4,128); iris has one
              * @enum {string}
              */
-            split?: "train" | "test";
+            split?: "train" | "test" | "all";
             /** @description only the first N rows */
             limit?: number;
         } | {
