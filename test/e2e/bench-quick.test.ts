@@ -23,14 +23,14 @@ function assertRun(result: RunResult | null, where: string): void {
   assert.ok(isNumber(result.metrics.val_loss), `${where}: no final val_loss in ${JSON.stringify(result.metrics)}`);
 }
 
-test('npm run bench -- --quick measures every part and writes the report into --out', { timeout: 240_000 }, async () => {
-  const started = Date.now();
+// The limit only stops a hung bench, inside the runner's --test-timeout so the failure shows the bench's output;
+// its speed is the bench's to report, not this test's.
+test('npm run bench -- --quick measures every part and writes the report into --out', async () => {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
     cwd: root,
     maxBuffer: 16 * 1024 * 1024,
-    timeout: 230_000,
+    timeout: 280_000,
   });
-  assert.ok(Date.now() - started < 180_000, `the quick bench took ${(Date.now() - started) / 1000} s`);
 
   const files = readdirSync(out).sort();
   assert.equal(files.length, 2, `expected one .json and one .md in --out, found ${files.join(', ')}`);
@@ -51,9 +51,7 @@ test('npm run bench -- --quick measures every part and writes the report into --
   // 1. Training: every seed case the data allows, each trained by the service and by the tfjs script.
   const training = report.training ?? [];
   const names = training.map((c) => c.name);
-  assert.deepEqual(names.slice(0, 3), ['iris', 'mnist_mlp', 'mnist_cnn']);
-  const housingSkipped = report.notes.some((n) => n.startsWith('California housing skipped'));
-  assert.equal(names.includes('california_housing'), !housingSkipped);
+  assert.deepEqual(names, ['iris', 'mnist_mlp', 'mnist_cnn', 'california_housing'], 'housing runs from the copy in the repository');
   for (const c of training) {
     assertRun(c.service, `${c.name}.service`);
     assertRun(c.tfjs, `${c.name}.tfjs`);

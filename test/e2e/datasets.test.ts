@@ -48,7 +48,7 @@ describe('uploads in every format round-trip exactly', () => {
     assert.deepEqual(got.body, body);
     const listed = await service.request('GET', '/v1/datasets');
     assert.ok(listed.body.datasets.some((d: { id: string }) => d.id === body.id));
-    assert.deepEqual(listed.body.builtin.map((d: { name: string }) => d.name), ['iris', 'mnist']);
+    assert.deepEqual(listed.body.builtin.map((d: { name: string }) => d.name), ['iris', 'mnist', 'california_housing']);
   });
 
   test('CSV with a text label column: class indices with the names kept', async () => {
@@ -170,6 +170,31 @@ test('labels that cannot fit the loss are refused at submit time when the data i
   assert.match(response.body.error.message, /label 5/);
   const builtin = await service.request('POST', '/v1/jobs', { model: 'two-units', dataset: { builtin: 'iris' } });
   assert.equal(builtin.status, 400, 'iris has 3 classes, the model 2 units');
+});
+
+test('california_housing trains and evaluates as a built-in, with no upload', async () => {
+  const model = await service.request('POST', '/v1/models', {
+    name: 'housing-linear',
+    architecture: { type: 'sequential', layers: [{ type: 'Dense', units: 1 }] },
+    compile: { loss: 'mse', metrics: ['mae'] },
+  });
+  assert.equal(model.status, 201);
+  const job = await service.request('POST', '/v1/jobs', {
+    model: 'housing-linear',
+    dataset: { builtin: 'california_housing', split: 'train', limit: 400 },
+    fit: { epochs: 2, validation_split: 0.25 },
+    preprocessing: { standardize: true },
+  });
+  assert.equal(job.status, 202);
+  const done = await service.waitForJob(job.body.id);
+  assert.equal(done.status, 'completed', JSON.stringify(done.error));
+  assert.deepEqual(Object.keys(done.history).sort(), ['loss', 'mae', 'val_loss', 'val_mae']);
+  const evaluated = await service.request('POST', '/v1/models/housing-linear/evaluate', { dataset: { builtin: 'california_housing', split: 'test', limit: 100 } });
+  assert.equal(evaluated.status, 200);
+  assert.ok(Number.isFinite(evaluated.body.metrics.loss) && evaluated.body.metrics.loss > 0);
+  const wrongSplit = await service.request('POST', '/v1/jobs', { model: 'housing-linear', dataset: { builtin: 'iris', split: 'all' } });
+  assert.equal(wrongSplit.status, 400);
+  assert.equal(wrongSplit.body.error.details[0].path, 'dataset.split');
 });
 
 test('deleting a dataset: 409 while a job uses it, then 204 and 404', async () => {

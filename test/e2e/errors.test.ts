@@ -20,7 +20,7 @@ const TINY = {
 describe('error statuses, each in the one error shape', () => {
   let service: TestService;
   before(async () => {
-    service = await startService({ workers: 0, env: { BODY_LIMIT: '4096' } });
+    service = await startService({ workers: 1, env: { BODY_LIMIT: '4096' } });
   });
   after(async () => {
     await service.close();
@@ -53,7 +53,19 @@ describe('error statuses, each in the one error shape', () => {
   test('400 for malformed JSON and for predict instances of the wrong shape', async () => {
     const malformed = await service.request('POST', '/v1/models', '{"name": ');
     assert.equal(malformed.status, 400);
-    assertErrorShape(malformed.body, 400);
+    assertErrorShape(malformed.body, 400, 'invalid_json');
+
+    const created = await service.request('POST', '/v1/models', { name: 'two-features', ...TINY });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const job = await service.request('POST', '/v1/jobs', { model: 'two-features', dataset: { x: [[1, 2], [3, 4]], y: [1, 2] }, fit: { epochs: 1 } });
+    assert.equal(job.status, 202, JSON.stringify(job.body));
+    assert.equal((await service.waitForJob(job.body.id)).status, 'completed');
+    const ok = await service.request('POST', '/v1/models/two-features/predict', { instances: [[1, 2]] });
+    assert.equal(ok.status, 200, 'two features fit the model');
+    const wrongShape = await service.request('POST', '/v1/models/two-features/predict', { instances: [[1, 2, 3]] });
+    assert.equal(wrongShape.status, 400);
+    assertErrorShape(wrongShape.body, 400, 'validation_error');
+    assert.match(wrongShape.body.error.message, /\[2\].*\[3\]/);
   });
 
   test('404 for an unknown model, job and route', async () => {

@@ -5,42 +5,46 @@ import { IRIS, NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
 let service: TestService;
-let jobId: string;
+// The seed flow, run once: every test below reads what it left and changes nothing it reads.
+let created: { status: number; body: any };
+let submitted: { status: number; body: any };
+let stream: { status: number; contentType: string; text: string };
+let trained: any;
 
 before(async () => {
   service = await startService();
+  created = await service.request('POST', '/v1/models', IRIS);
+  submitted = await service.request('POST', '/v1/jobs', {
+    model: 'iris',
+    dataset: { builtin: 'iris' },
+    fit: { epochs: 300, batch_size: 32, validation_split: 0.1 },
+  });
+  const events = await fetch(`${service.url}/v1/jobs/${submitted.body.id}/events`);
+  stream = { status: events.status, contentType: events.headers.get('content-type') ?? '', text: await events.text() };
+  trained = await service.waitForJob(submitted.body.id);
 });
 after(async () => {
   await service.close();
 });
 
-test('the seed Iris model is accepted without an input shape', async () => {
-  const { status, body } = await service.request('POST', '/v1/models', IRIS);
-  assert.equal(status, 201);
-  assert.equal(body.name, 'iris');
-  assert.equal(body.input_shape, null);
-  assert.equal(body.summary, null, 'no summary before the data gives the input shape');
+test('the seed Iris model is accepted without an input shape', () => {
+  assert.equal(created.status, 201);
+  assert.equal(created.body.name, 'iris');
+  assert.equal(created.body.input_shape, null);
+  assert.equal(created.body.summary, null, 'no summary before the data gives the input shape');
 });
 
-test('training on builtin iris for 300 epochs completes, streaming one epoch event per epoch', async () => {
-  const { status, body } = await service.request('POST', '/v1/jobs', {
-    model: 'iris',
-    dataset: { builtin: 'iris' },
-    fit: { epochs: 300, batch_size: 32, validation_split: 0.1 },
-  });
-  assert.equal(status, 202);
-  assert.equal(body.status, 'queued');
-  jobId = body.id;
+test('training on builtin iris for 300 epochs completes, streaming one epoch event per epoch', () => {
+  assert.equal(submitted.status, 202);
+  assert.equal(submitted.body.status, 'queued');
 
-  const events = await fetch(`${service.url}/v1/jobs/${jobId}/events`);
-  assert.equal(events.status, 200);
-  assert.match(events.headers.get('content-type') ?? '', /text\/event-stream/);
-  const text = await events.text();
-  const epochEvents = text.split('\n\n').filter((chunk) => chunk.startsWith('event: epoch'));
+  assert.equal(stream.status, 200);
+  assert.match(stream.contentType, /text\/event-stream/);
+  const epochEvents = stream.text.split('\n\n').filter((chunk) => chunk.startsWith('event: epoch'));
   assert.equal(epochEvents.length, 300);
-  assert.match(text.trim().split('\n\n').at(-1) ?? '', /^event: status\ndata: .*"status":"completed"/);
+  assert.match(stream.text.trim().split('\n\n').at(-1) ?? '', /^event: status\ndata: .*"status":"completed"/);
 
-  const job = await service.waitForJob(jobId);
+  const job = trained;
   assert.equal(job.status, 'completed', JSON.stringify(job.error));
   assert.equal(job.version, 1);
   assert.deepEqual(job.progress, { epoch: 300, epochs: 300 });
@@ -132,13 +136,13 @@ test('the artifact loads with tf.loadLayersModel and predicts the same', async (
 
 test('jobs list by model and status', async () => {
   const { body } = await service.request('GET', '/v1/jobs?model=iris&status=completed');
-  assert.deepEqual(body.jobs.map((j: { id: string }) => j.id), [jobId]);
+  assert.deepEqual(body.jobs.map((j: { id: string }) => j.id), [submitted.body.id]);
   const { body: none } = await service.request('GET', '/v1/jobs?status=failed');
   assert.deepEqual(none.jobs, []);
 });
 
 test('the event stream of a finished job replays its epochs and closes, with the request id', async () => {
-  const response = await fetch(`${service.url}/v1/jobs/${jobId}/events`, { headers: { 'x-request-id': 'replay-1' } });
+  const response = await fetch(`${service.url}/v1/jobs/${submitted.body.id}/events`, { headers: { 'x-request-id': 'replay-1' } });
   assert.equal(response.headers.get('x-request-id'), 'replay-1');
   const chunks = (await response.text()).trim().split('\n\n');
   assert.match(chunks[0] ?? '', /^event: status\ndata: .*"completed"/);
@@ -153,8 +157,11 @@ test('instances of the wrong shape are a 400 naming what was expected and found'
 });
 
 test('early stopping ends a job when the monitored loss stops improving, as Keras does', async () => {
+  // A model of its own, so the shared iris model keeps one version and one job.
+  const model = await service.request('POST', '/v1/models', { ...IRIS, name: 'iris-early-stopping' });
+  assert.equal(model.status, 201);
   const { body } = await service.request('POST', '/v1/jobs', {
-    model: 'iris',
+    model: 'iris-early-stopping',
     dataset: { builtin: 'iris' },
     fit: { epochs: 50 },
     // No epoch improves the loss by 10: Keras stops after the second epoch (patience 0, never on the first).
@@ -163,5 +170,5 @@ test('early stopping ends a job when the monitored loss stops improving, as Kera
   const job = await service.waitForJob(body.id);
   assert.equal(job.status, 'completed', JSON.stringify(job.error));
   assert.equal(job.history.loss.length, 2);
-  assert.equal(job.version, 2);
+  assert.equal(job.version, 1);
 });

@@ -35,10 +35,25 @@ test('concurrent requests share one model call and each gets its own rows, as pr
 
 test('a failing call rejects every request in it, and the next call works', async () => {
   const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
+  const start = tf.memory().numTensors;
   const batcher = new PredictBatcher(model);
-  const bad = batcher.predict(rows([[1, 2, 3]]));
-  await assert.rejects(bad);
+  const calls: number[] = [];
+  const original = model.predictOnBatch.bind(model);
+  model.predictOnBatch = (x) => {
+    calls.push((x as tf.Tensor).shape[0] ?? 0);
+    return original(x);
+  };
+  // Three features where the model takes two: one call for all three requests, and it throws.
+  const bad = [rows([[1, 2, 3]]), rows([[4, 5, 6], [7, 8, 9]]), rows([[0, 0, 0]])].map((x) => batcher.predict(x));
+  const settled = await Promise.allSettled(bad);
+  assert.deepEqual(calls, [4], 'the three requests shared one call');
+  assert.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected', 'rejected']);
+  const reasons = settled.map((s) => (s.status === 'rejected' ? s.reason : null));
+  assert.ok(reasons[0] instanceof Error);
+  assert.ok(reasons.every((reason) => reason === reasons[0]), 'each request gets the call\'s error');
   const good = await batcher.predict(rows([[1, 2]]));
   assert.equal(good.length, 1);
+  assert.deepEqual(calls, [4, 1]);
+  assert.equal(tf.memory().numTensors, start);
   model.dispose();
 });

@@ -55,6 +55,48 @@ test('mnist train split: 60,000 rows, first labels 5 0 4 1 9', () => {
   assert.deepEqual(Array.from(train.y.data.subarray(0, 5)), [5, 0, 4, 1, 9]);
 });
 
+// sklearn's fetch_california_housing(): its first and last rows, and the mean of its target.
+const HOUSING_FIRST = [8.3252, 41.0, 6.984127, 1.02381, 322.0, 2.555556, 37.88, -122.23];
+const HOUSING_FIFTH = [3.8462, 52.0, 6.281853, 1.081081, 565.0, 2.181467, 37.85, -122.25];
+const HOUSING_LAST = [2.3886, 16.0, 5.254717, 1.162264, 1387.0, 2.616981, 39.37, -121.24];
+
+function row(data: ArrayLike<number>, i: number, width: number): number[] {
+  return Array.from({ length: width }, (_, j) => data[i * width + j] as number);
+}
+
+test('california_housing: all 20,640 rows in the source order, features and target named as sklearn names them', () => {
+  const all = loadBuiltin('california_housing');
+  assert.deepEqual(all.x.shape, [20640, 8]);
+  assert.equal(all.x.dtype, 'float32');
+  assert.deepEqual(all.y.shape, [20640]);
+  assert.equal(all.y.dtype, 'float32');
+  assert.deepEqual(all.featureNames, ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude']);
+  assert.equal(all.classNames, undefined, 'a regression target has no classes');
+  assert.deepEqual(row(all.x.data, 0, 8), HOUSING_FIRST.map(Math.fround));
+  assert.deepEqual(row(all.x.data, 20639, 8), HOUSING_LAST.map(Math.fround));
+  assert.deepEqual([all.y.data[0], all.y.data[20639]], [4.526, 0.894].map(Math.fround));
+  const mean = Array.from(all.y.data).reduce((a, b) => a + b, 0) / 20640;
+  assert.ok(Math.abs(mean - 2.0685581) < 1e-5, `target mean ${mean}`);
+});
+
+test('california_housing: test is every fifth row from the fifth (x[4::5]), train the rest, in order', () => {
+  const all = loadBuiltin('california_housing', 'all');
+  const train = loadBuiltin('california_housing', 'train');
+  const test = loadBuiltin('california_housing', 'test');
+  assert.deepEqual(train.x.shape, [16512, 8]);
+  assert.deepEqual(test.x.shape, [4128, 8]);
+  assert.deepEqual(train.y.shape, [16512]);
+  assert.deepEqual(test.y.shape, [4128]);
+  assert.deepEqual(train.featureNames, all.featureNames);
+  assert.deepEqual(row(train.x.data, 0, 8), HOUSING_FIRST.map(Math.fround));
+  assert.deepEqual(row(test.x.data, 0, 8), HOUSING_FIFTH.map(Math.fround));
+  assert.deepEqual(row(train.x.data, 4, 8), row(all.x.data, 5, 8), 'train skips row 4, the first test row');
+  assert.deepEqual(row(test.x.data, 4127, 8), HOUSING_LAST.map(Math.fround));
+  for (let i = 0; i < 4128; i++) assert.equal(test.y.data[i], all.y.data[5 * i + 4]);
+  for (let i = 0; i < 16512; i++) assert.equal(train.y.data[i], all.y.data[Math.floor(i / 4) * 5 + (i % 4)]);
+  assert.equal(loadBuiltin('california_housing', 'test', 10).x.shape[0], 10);
+});
+
 test('a parsed split is cached: later loads share its buffers', () => {
   const a = loadBuiltin('mnist', 'test', 3);
   const b = loadBuiltin('mnist', 'test', 100_000);
@@ -65,7 +107,7 @@ test('a parsed split is cached: later loads share its buffers', () => {
 });
 
 test('unknown names, splits and bad limits are 400s at their paths', () => {
-  expectError(() => loadBuiltin('cifar10'), 'dataset.builtin', /unknown built-in dataset "cifar10"; expected one of iris, mnist/);
+  expectError(() => loadBuiltin('cifar10'), 'dataset.builtin', /unknown built-in dataset "cifar10"; expected one of iris, mnist, california_housing/);
   expectError(() => loadBuiltin('mnist', 'validation'), 'dataset.split', /mnist has no split "validation"; expected one of train, test/);
   expectError(() => loadBuiltin('iris', 'test'), 'dataset.split', /iris has no split "test"/);
   expectError(() => loadBuiltin('mnist', 'test', 0), 'dataset.limit', /positive integer, found 0/);
@@ -76,7 +118,7 @@ test('unknown names, splits and bad limits are 400s at their paths', () => {
 test('BUILTIN_DATASETS describes what loadBuiltin returns', () => {
   assert.deepEqual(
     BUILTIN_DATASETS.map((d) => d.name),
-    ['iris', 'mnist'],
+    ['iris', 'mnist', 'california_housing'],
   );
   for (const info of BUILTIN_DATASETS) {
     BuiltinDatasetInfoSchema.parse(info);
@@ -85,7 +127,9 @@ test('BUILTIN_DATASETS describes what loadBuiltin returns', () => {
     assert.deepEqual(sampleShape(ds.y), info.y_shape);
     assert.equal(ds.x.dtype, info.x_dtype);
     assert.equal(ds.y.dtype, info.y_dtype);
-    assert.deepEqual(ds.classNames, info.class_names);
+    assert.deepEqual(ds.classNames ?? [], info.class_names);
+    assert.deepEqual(ds.featureNames, info.feature_names);
+    for (const split of info.splits) assert.equal(loadBuiltin(info.name, split.name).x.shape[0], split.rows, `${info.name} ${split.name}`);
   }
   const mnist = BUILTIN_DATASETS.find((d) => d.name === 'mnist');
   assert.deepEqual(mnist?.splits, [
