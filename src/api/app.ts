@@ -22,6 +22,7 @@ import jobRoutes from './routes/jobs.js';
 import modelRoutes from './routes/models.js';
 import servingRoutes from './routes/serving.js';
 import versionRoutes from './routes/versions.js';
+import { MAX_NAME_LENGTH } from './schemas/common.js';
 
 export interface AppDeps {
   config: Config;
@@ -49,6 +50,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = Fastify({
     loggerInstance: (logger || undefined) as FastifyBaseLogger | undefined,
     bodyLimit: rest.config.BODY_LIMIT,
+    // Names are path segments: every name creation accepts must fit (Fastify answers 414 outside the error shape otherwise).
+    maxParamLength: MAX_NAME_LENGTH,
     genReqId: requestIdOf,
     logController: new RequestLogController(),
   });

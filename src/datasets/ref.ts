@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SamplesSchema } from '../documented.js';
 import { BUILTIN_NAMES, SPLIT_NAMES, type BuiltinName } from './builtins.js';
 import { datasetFromInline } from './inline.js';
 import type { Dataset } from './types.js';
@@ -21,8 +22,8 @@ export const DatasetRefSchema = z.union([
     .strict(),
   z
     .object({
-      x: z.array(z.unknown()).describe('samples, as nested arrays'),
-      y: z.array(z.unknown()).describe('targets: labels or values, one per sample'),
+      x: SamplesSchema.describe('samples, as nested arrays'),
+      y: SamplesSchema.describe('targets: labels or values, one per sample'),
       class_names: z.array(z.string()).optional(),
     })
     .strict(),

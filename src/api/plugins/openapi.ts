@@ -36,6 +36,8 @@ import {
 } from '../../registry/records.js';
 import { EarlyStoppingSchema, FitSchema } from '../../worker/fit-schema.js';
 import { ErrorResponseSchema } from '../schemas/common.js';
+import { DOCUMENTED_AS, TensorSchema } from '../../documented.js';
+import { JobEpochEventSchema, JobEventDataSchema, JobStatusEventSchema } from '../schemas/job-events.js';
 import { DatasetListSchema, JsonDatasetSchema } from '../schemas/datasets.js';
 import { CreateJobSchema, JobListSchema } from '../schemas/jobs.js';
 import { CreateModelSchema, ModelListSchema, VersionListSchema } from '../schemas/models.js';
@@ -61,6 +63,10 @@ function components(): [z.ZodType, string][] {
     [JobStatusSchema, 'JobStatus'],
     [JobProgressSchema, 'JobProgress'],
     [JobErrorSchema, 'JobError'],
+    [JobEventDataSchema, 'JobEvent'],
+    [JobEpochEventSchema, 'JobEpochEvent'],
+    [JobStatusEventSchema, 'JobStatusEvent'],
+    [TensorSchema, 'Tensor'],
     [CreateJobSchema, 'CreateJob'],
     [HistorySchema, 'History'],
     [BackendRecordSchema, 'Backend'],
@@ -134,17 +140,14 @@ const NpzFile = z.file().describe('a .npz archive as np.savez(file, x=..., y=...
 
 /** Bodies a handler reads itself, so Fastify never validates them; documented per content type. */
 const HANDLER_READ_BODIES: Record<string, Record<string, z.ZodType>> = {
-  'POST /v1/datasets': {
-    'application/json': JsonDatasetSchema,
-    'text/csv': z.string().describe('CSV with a header row; ?name= names the dataset, ?target= the label column(s)'),
-    'application/zip': NpzFile,
-    'application/octet-stream': NpzFile,
+  'POST /v1/datasets': { 'application/json': JsonDatasetSchema },
+  'POST /v1/datasets/csv': { 'text/csv': z.string().describe('CSV with a header row; ?name= names the dataset, ?target= the label column(s)') },
+  'POST /v1/datasets/npz': { 'application/zip': NpzFile },
+  'POST /v1/datasets/npy': {
     'multipart/form-data': z.object({
       name: z.string().optional().describe('dataset name (or ?name=)'),
-      target: z.string().optional().describe('CSV: the label column(s) (or ?target=)'),
-      x: z.file().optional().describe('.npy file: the samples'),
-      y: z.file().optional().describe('.npy file: the targets'),
-      file: z.file().optional().describe('one .csv or .npz file, instead of x and y'),
+      x: z.file().describe('.npy file: the samples'),
+      y: z.file().describe('.npy file: the targets'),
     }),
   },
 };
@@ -162,11 +165,17 @@ function describeStatus(status: string, schema: z.ZodType): string {
   return (meta?.id ? undefined : meta?.description) ?? STATUS_CODES[status] ?? status;
 }
 
-function streamedResponse(produces: readonly string[]): { description: string; content: Record<string, { schema: z.ZodType }> } {
-  const schema = produces.includes('text/event-stream')
-    ? z.string().describe('`event: <type>` and `data: <JSON>` lines per event')
-    : z.file();
-  return { description: 'OK', content: Object.fromEntries(produces.map((type) => [type, { schema }])) };
+/** What each Server-Sent Events route streams: the JSON in an event's `data` line, for every event type it sends. */
+const STREAMED_EVENTS: Record<string, z.ZodType> = {
+  '/v1/jobs/:job/events': JobEventDataSchema,
+};
+
+function streamedResponse(url: string, produces: readonly string[]): { description: string; content: Record<string, { schema: z.ZodType }> } {
+  const events = STREAMED_EVENTS[url];
+  if (produces.includes('text/event-stream') && !events) throw new Error(`${url} streams events that the document does not describe`);
+  const schema = events ?? z.file();
+  const description = events ? (z.globalRegistry.get(events)?.description ?? 'Server-Sent Events') : 'OK';
+  return { description, content: Object.fromEntries(produces.map((type) => [type, { schema }])) };
 }
 
 /**
@@ -188,13 +197,17 @@ function routeTransform(): SwaggerTransform {
       schema.security = [{ apiKey: [] }];
       for (const [status, error] of Object.entries(V1_ERRORS)) response[status] ??= error;
       if (input.url.includes('/:')) response[404] ??= ErrorResponseSchema;
+    } else {
+      schema.security = [];
     }
+    // Generators type an error they were not told of as unknown; `default` gives every other status the error shape.
+    response.default ??= ErrorResponseSchema.describe('any other error, in the same shape');
     if (schema.produces) {
       // `produces` names what the route streams; its errors are still JSON.
       for (const [status, body] of Object.entries(response)) {
         if (body instanceof z.ZodType) response[status] = { description: describeStatus(status, body), content: { 'application/json': { schema: body } } };
       }
-      if (!Object.keys(response).some((status) => status.startsWith('2'))) response[200] = streamedResponse(schema.produces);
+      if (!Object.keys(response).some((status) => status.startsWith('2'))) response[200] = streamedResponse(input.url, schema.produces);
     }
     schema.response = Object.fromEntries(Object.entries(response).sort(([a], [b]) => a.localeCompare(b)));
     schema.tags ??= ['operations'];
@@ -327,9 +340,21 @@ function describeOperations(document: JsonObject): void {
   }
 }
 
+/** Every schema marked with documentedAs, as a reference to the component that documents it. */
+function referDocumented(value: Json): Json {
+  if (Array.isArray(value)) return value.map(referDocumented);
+  if (!isObject(value)) return value;
+  const component = value[DOCUMENTED_AS];
+  if (typeof component === 'string') {
+    const kept = Object.entries(value).filter(([key]) => key === 'description' || key === 'minItems');
+    return { $ref: REF_PREFIX + component, ...Object.fromEntries(kept) };
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, referDocumented(child)]));
+}
+
 const documentTransform: SwaggerTransformObject = (input) => {
   const withComponents = jsonSchemaTransformObject(input);
-  const document = tidyComponents(JSON.parse(JSON.stringify(withComponents)) as JsonObject);
+  const document = tidyComponents(referDocumented(JSON.parse(JSON.stringify(withComponents)) as Json) as JsonObject);
   describeOperations(document);
   return document;
 };
@@ -351,6 +376,7 @@ async function openapi(app: FastifyInstance): Promise<void> {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'modelyard', version: packageVersion(), description: DESCRIPTION },
+      servers: [{ url: 'http://localhost:8080', description: '`npm start` on its default PORT; an SDK client takes the address of yours' }],
       tags: [
         { name: 'models', description: 'model definitions' },
         { name: 'versions', description: 'trained versions and their artifacts' },
@@ -371,7 +397,14 @@ async function openapi(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.withTypeProvider<ZodTypeProvider>().get(
     '/openapi.json',
-    { schema: { tags: ['operations'], summary: 'This OpenAPI 3.1 document', response: { 200: z.record(z.string(), z.unknown()) } } },
+    {
+      schema: {
+        tags: ['operations'],
+        operationId: 'getOpenApiDocument',
+        summary: 'This OpenAPI 3.1 document',
+        response: { 200: z.record(z.string(), z.unknown()) },
+      },
+    },
     async () => app.swagger() as Record<string, unknown>,
   );
 }

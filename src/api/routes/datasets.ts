@@ -13,11 +13,23 @@ import { deleteDataset, parseCsvUpload, parseNpyPair, parseNpzUpload, receiveUpl
 
 const NPZ_TYPES = ['application/zip', 'application/x-npz', 'application/octet-stream'];
 
-const UPLOAD_DESCRIPTION = `Upload a dataset, in the form you have it:
-- \`application/json\`: \`{"name", "x", "y", "class_names"?}\`, nested arrays;
-- \`text/csv\` with a header row, \`?name=&target=COLUMN\` (several: \`target=a,b\`); a text target column becomes class indices, its names kept;
-- \`.npz\` as \`np.savez(f, x=..., y=...)\` writes it, as \`application/zip\` or \`application/octet-stream\`, with \`?name=\`;
-- \`multipart/form-data\` with \`.npy\` files in fields \`x\` and \`y\` (and a \`name\` field), or one \`file\` (.csv or .npz).
+interface UploadForm {
+  form: string;
+  operationId: string;
+  summary: string;
+  /** The first is the one the document names. */
+  types: readonly string[];
+}
+
+const UPLOAD_FORMS: readonly UploadForm[] = [
+  { form: 'csv', operationId: 'uploadCsvDataset', summary: 'Upload a CSV dataset (a header row; ?target= names the label column)', types: ['text/csv'] },
+  { form: 'npz', operationId: 'uploadNpzDataset', summary: 'Upload a NumPy .npz dataset with arrays x and y', types: NPZ_TYPES },
+  { form: 'npy', operationId: 'uploadNpyDataset', summary: 'Upload NumPy .npy files x and y as a multipart form', types: ['multipart/form-data'] },
+];
+
+const UPLOAD_DESCRIPTION = `Upload a dataset as JSON: \`{"name", "x", "y", "class_names"?}\`, nested arrays.
+CSV, NumPy .npz and .npy files have their own operations (\`POST /v1/datasets/csv\`, \`/npz\`, \`/npy\`), each with one request body type;
+this operation reads those bodies too, by their content type, for clients written before them.
 Uploads stream to disk and are refused with 413 past the limit.`;
 
 export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -33,6 +45,7 @@ export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps)
       bodyLimit: deps.config.JSON_UPLOAD_LIMIT,
       schema: {
         tags: ['datasets'],
+        operationId: 'uploadDataset',
         summary: 'Upload a dataset (JSON, CSV, NumPy .npz or .npy files)',
         description: UPLOAD_DESCRIPTION,
         querystring: UploadQuerySchema,
@@ -46,15 +59,40 @@ export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps)
     },
   );
 
+  // One operation per upload form, so that SDK generators can type each body; POST /v1/datasets reads them all too.
+  for (const upload of UPLOAD_FORMS) {
+    routes.post(
+      `/v1/datasets/${upload.form}`,
+      {
+        schema: {
+          tags: ['datasets'],
+          operationId: upload.operationId,
+          summary: upload.summary,
+          querystring: UploadQuerySchema,
+          consumes: [...upload.types],
+          response: { 201: DatasetSchema, ...errorResponses(400, 409, 413, 415) },
+        },
+      },
+      async (request, reply) => {
+        const type = contentTypeOf(request);
+        if (!upload.types.includes(type)) {
+          throw new AppError(415, 'unsupported_media_type', `POST /v1/datasets/${upload.form} reads ${upload.types[0]}, not ${type || 'a body without a content type'}`);
+        }
+        const { name, dataset } = await readUpload(deps, request, request.query, limit);
+        return reply.code(201).send(await storeDataset(deps, name, dataset));
+      },
+    );
+  }
+
   routes.get(
     '/v1/datasets',
-    { schema: { tags: ['datasets'], summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
+    { schema: { tags: ['datasets'], operationId: 'listDatasets', summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
     async () => ({ builtin: [...BUILTIN_DATASETS], datasets: await deps.registry.listDatasets() }),
   );
 
   routes.get(
     '/v1/datasets/:dataset',
-    { schema: { tags: ['datasets'], summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
+    { schema: { tags: ['datasets'], operationId: 'getDataset', summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
     async (request) => deps.registry.getDataset(request.params.dataset),
   );
 
@@ -63,6 +101,7 @@ export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps)
     {
       schema: {
         tags: ['datasets'],
+        operationId: 'deleteDataset',
         summary: 'Delete an uploaded dataset; 409 while a queued or running job uses it',
         params: DatasetParamsSchema,
         response: { 204: z.null().describe('deleted'), ...errorResponses(404, 409) },
@@ -73,6 +112,10 @@ export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps)
       return reply.code(204).send(null);
     },
   );
+}
+
+function contentTypeOf(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
 function requireName(name: string | undefined): string {
@@ -86,7 +129,7 @@ async function readUpload(
   query: z.infer<typeof UploadQuerySchema>,
   limit: number,
 ): Promise<{ name: string; dataset: Dataset }> {
-  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const type = contentTypeOf(request);
   if (type === 'application/json') {
     const parsed = JsonDatasetSchema.safeParse(request.body);
     if (!parsed.success) throw fromZodError(parsed.error);

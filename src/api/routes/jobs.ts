@@ -14,6 +14,7 @@ export default async function jobRoutes(app: FastifyInstance, deps: AppDeps): Pr
     {
       schema: {
         tags: ['jobs'],
+        operationId: 'createJob',
         summary: 'Queue a training job',
         body: CreateJobSchema,
         response: { 202: JobSchema, ...errorResponses(400, 404, 409, 413) },
@@ -24,7 +25,7 @@ export default async function jobRoutes(app: FastifyInstance, deps: AppDeps): Pr
 
   routes.get(
     '/v1/jobs',
-    { schema: { tags: ['jobs'], summary: 'List jobs, newest first', querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
+    { schema: { tags: ['jobs'], operationId: 'listJobs', summary: 'List jobs, newest first', querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
     async (request) => {
       const model = request.query.model ? (await deps.registry.getModel(request.query.model)).id : undefined;
       return { jobs: await deps.registry.listJobs({ status: request.query.status, model }) };
@@ -33,7 +34,7 @@ export default async function jobRoutes(app: FastifyInstance, deps: AppDeps): Pr
 
   routes.get(
     '/v1/jobs/:job',
-    { schema: { tags: ['jobs'], summary: 'One job: status, progress, history', params: JobParamsSchema, response: { 200: JobSchema, ...errorResponses(404) } } },
+    { schema: { tags: ['jobs'], operationId: 'getJob', summary: 'One job: status, progress, history', params: JobParamsSchema, response: { 200: JobSchema, ...errorResponses(404) } } },
     async (request) => deps.registry.getJob(request.params.job),
   );
 
@@ -42,6 +43,7 @@ export default async function jobRoutes(app: FastifyInstance, deps: AppDeps): Pr
     {
       schema: {
         tags: ['jobs'],
+        operationId: 'streamJobEvents',
         summary: 'Server-Sent Events: an `epoch` event per epoch, a `status` event per change; closes when the job ends',
         params: JobParamsSchema,
         produces: ['text/event-stream'],
@@ -56,6 +58,7 @@ export default async function jobRoutes(app: FastifyInstance, deps: AppDeps): Pr
     {
       schema: {
         tags: ['jobs'],
+        operationId: 'cancelJob',
         summary: 'Cancel a queued or running job; a running one stops at its next batch',
         params: JobParamsSchema,
         response: { 200: JobSchema, 202: JobSchema, ...errorResponses(404, 409) },

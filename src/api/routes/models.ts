@@ -12,7 +12,7 @@ export default async function modelRoutes(app: FastifyInstance, deps: AppDeps): 
 
   routes.post(
     '/v1/models',
-    { schema: { tags: ['models'], summary: 'Define a model', body: CreateModelSchema, response: { 201: ModelSchema, ...errorResponses(400, 409, 413) } } },
+    { schema: { tags: ['models'], operationId: 'createModel', summary: 'Define a model', body: CreateModelSchema, response: { 201: ModelSchema, ...errorResponses(400, 409, 413) } } },
     async (request, reply) => {
       const definition = parseModelDefinition(request.body);
       const model = await createModel(deps, { ...definition, name: request.body.name });
@@ -20,19 +20,19 @@ export default async function modelRoutes(app: FastifyInstance, deps: AppDeps): 
     },
   );
 
-  routes.get('/v1/models', { schema: { tags: ['models'], summary: 'List models', response: { 200: ModelListSchema } } }, async () => ({
+  routes.get('/v1/models', { schema: { tags: ['models'], operationId: 'listModels', summary: 'List models', response: { 200: ModelListSchema } } }, async () => ({
     models: await deps.registry.listModels(),
   }));
 
   routes.get(
     '/v1/models/:model',
-    { schema: { tags: ['models'], summary: 'One model', params: ModelParamsSchema, response: { 200: ModelSchema, ...errorResponses(404) } } },
+    { schema: { tags: ['models'], operationId: 'getModel', summary: 'One model', params: ModelParamsSchema, response: { 200: ModelSchema, ...errorResponses(404) } } },
     async (request) => deps.registry.getModel(request.params.model),
   );
 
   routes.delete(
     '/v1/models/:model',
-    { schema: { tags: ['models'], summary: 'Delete a model and its versions', params: ModelParamsSchema, response: { 204: z.null().describe('deleted'), ...errorResponses(404) } } },
+    { schema: { tags: ['models'], operationId: 'deleteModel', summary: 'Delete a model and its versions', params: ModelParamsSchema, response: { 204: z.null().describe('deleted'), ...errorResponses(404) } } },
     async (request, reply) => {
       await deleteModel(deps, request.params.model);
       return reply.code(204).send(null);

@@ -22,6 +22,7 @@ export default async function servingRoutes(app: FastifyInstance, deps: AppDeps)
     {
       schema: {
         tags: ['serving'],
+        operationId: 'predict',
         summary: 'Predict with the latest (or a given) trained version',
         params: ModelParamsSchema,
         body: PredictSchema,
@@ -36,6 +37,7 @@ export default async function servingRoutes(app: FastifyInstance, deps: AppDeps)
     {
       schema: {
         tags: ['serving'],
+        operationId: 'evaluate',
         summary: "Loss and metrics on labelled data, under Keras's names",
         params: ModelParamsSchema,
         body: EvaluateSchema,
@@ -50,6 +52,7 @@ export default async function servingRoutes(app: FastifyInstance, deps: AppDeps)
     {
       schema: {
         tags: ['serving'],
+        operationId: 'inspect',
         summary: "Every layer's output for the instances, in order",
         params: ModelParamsSchema,
         body: InspectSchema,
@@ -64,6 +67,7 @@ export default async function servingRoutes(app: FastifyInstance, deps: AppDeps)
     {
       schema: {
         tags: ['serving'],
+        operationId: 'listLayers',
         summary: "Each layer's config, output shape, parameter count and (weights=true) weights",
         params: ModelParamsSchema,
         querystring: LayersQuerySchema,

@@ -11,7 +11,7 @@ export default async function versionRoutes(app: FastifyInstance, deps: AppDeps)
 
   routes.get(
     '/v1/models/:model/versions',
-    { schema: { tags: ['versions'], summary: "A model's trained versions", params: ModelParamsSchema, response: { 200: VersionListSchema, ...errorResponses(404) } } },
+    { schema: { tags: ['versions'], operationId: 'listVersions', summary: "A model's trained versions", params: ModelParamsSchema, response: { 200: VersionListSchema, ...errorResponses(404) } } },
     async (request) => {
       const model = await deps.registry.getModel(request.params.model);
       return { versions: await deps.registry.listVersions(model.id) };
@@ -20,7 +20,7 @@ export default async function versionRoutes(app: FastifyInstance, deps: AppDeps)
 
   routes.get(
     '/v1/models/:model/versions/:version',
-    { schema: { tags: ['versions'], summary: 'One trained version', params: VersionParamsSchema, response: { 200: VersionSchema, ...errorResponses(404) } } },
+    { schema: { tags: ['versions'], operationId: 'getVersion', summary: 'One trained version', params: VersionParamsSchema, response: { 200: VersionSchema, ...errorResponses(404) } } },
     async (request) => {
       const model = await deps.registry.getModel(request.params.model);
       return deps.registry.getVersion(model.id, request.params.version);
@@ -32,6 +32,7 @@ export default async function versionRoutes(app: FastifyInstance, deps: AppDeps)
     {
       schema: {
         tags: ['versions'],
+        operationId: 'getArtifact',
         summary: 'The version as TensorFlow.js layers-format model.json; pass this URL to tf.loadLayersModel',
         params: VersionParamsSchema,
         response: { 200: z.record(z.string(), z.unknown()), ...errorResponses(404) },
@@ -45,6 +46,7 @@ export default async function versionRoutes(app: FastifyInstance, deps: AppDeps)
     {
       schema: {
         tags: ['versions'],
+        operationId: 'getArtifactFile',
         summary: "A file of the version's artifact (weights), as model.json names it",
         params: VersionParamsSchema.extend({ file: z.string().regex(/^[\w.-]+$/) }),
         produces: ['application/octet-stream'],

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { ERROR_CODES } from '../../errors.js';
 
 export const ErrorDetailSchema = z.object({ path: z.string(), message: z.string() });
 
 export const ErrorResponseSchema = z
   .object({
     error: z.object({
-      code: z.string().describe('machine-readable: validation_error, not_found, conflict, ...'),
+      code: z.enum(ERROR_CODES).describe('machine-readable, for programs to switch on; `message` is for people'),
       message: z.string(),
       details: z.array(ErrorDetailSchema).optional(),
     }),
@@ -16,6 +17,13 @@ export const ErrorResponseSchema = z
 export function errorResponses(...statuses: number[]): Record<number, typeof ErrorResponseSchema> {
   return Object.fromEntries(statuses.map((status) => [status, ErrorResponseSchema]));
 }
+
+/**
+ * The longest name a model or dataset may have, as a model definition's own
+ * `name` allows. A name is a path segment in every route that reads it, so
+ * the app sets Fastify's maxParamLength to this too.
+ */
+export const MAX_NAME_LENGTH = 128;
 
 export const ModelParamsSchema = z.object({
   model: z.string().min(1).describe('model id or unique name'),

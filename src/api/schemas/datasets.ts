@@ -1,19 +1,21 @@
 import { z } from 'zod';
+import { SamplesSchema } from '../../documented.js';
+import { MAX_NAME_LENGTH } from './common.js';
 import { BuiltinDatasetInfoSchema } from '../../datasets/builtins.js';
 import { DatasetRecordSchema } from '../../registry/records.js';
 
 export const DatasetParamsSchema = z.object({ dataset: z.string().min(1).describe('dataset id or name') });
 
 export const UploadQuerySchema = z.object({
-  name: z.string().min(1).max(200).optional().describe('dataset name (CSV and NumPy uploads; JSON carries it in the body)'),
+  name: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe('dataset name (CSV and NumPy uploads; JSON carries it in the body)'),
   target: z.string().min(1).optional().describe('CSV: the label column, or several separated by commas'),
 });
 
 export const JsonDatasetSchema = z
   .object({
-    name: z.string().min(1).max(200),
-    x: z.array(z.unknown()).describe('samples, as nested arrays'),
-    y: z.array(z.unknown()).describe('targets, one per sample'),
+    name: z.string().min(1).max(MAX_NAME_LENGTH),
+    x: SamplesSchema.describe('samples, as nested arrays'),
+    y: SamplesSchema.describe('targets, one per sample'),
     class_names: z.array(z.string()).optional(),
   })
   .strict()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_NAME_LENGTH } from './common.js';
 import { ModelDefinitionSchema } from '../../models/index.js';
 import { ModelRecordSchema, VersionRecordSchema } from '../../registry/records.js';
 
@@ -16,7 +17,7 @@ export const IRIS_EXAMPLE = {
   compile: { loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
 };
 
-export const CreateModelSchema = ModelDefinitionSchema.and(z.object({ name: z.string().min(1).max(200) })).meta({
+export const CreateModelSchema = ModelDefinitionSchema.and(z.object({ name: z.string().min(1).max(MAX_NAME_LENGTH) })).meta({
   examples: [IRIS_EXAMPLE],
 });
 
