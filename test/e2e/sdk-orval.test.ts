@@ -21,7 +21,7 @@ interface IrisFlow {
   irisFlow(baseUrl: string, flowers: number[][]): Promise<{
     modelId: string;
     job: { status: string; model_id: string; version: number | null; error: unknown };
-    predictions: number[][];
+    predictions: unknown[];
     classes: string[] | undefined;
     missingCode: string;
   }>;
@@ -65,7 +65,7 @@ test('the orval client runs the Iris flow', async () => {
   assert.equal(result.job.model_id, result.modelId);
   assert.equal(result.job.version, 1);
   assert.equal(result.predictions.length, 3);
-  assert.ok(result.predictions.every((row) => row.length === 3));
+  assert.ok(result.predictions.every((row) => Array.isArray(row) && row.length === 3));
   assert.deepEqual(result.classes?.length, 3);
   assert.equal(result.missingCode, 'not_found');
 });

@@ -6,6 +6,7 @@ import { before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { OpenAPI, OpenAPIV3_1 } from 'openapi-types';
 import { IRIS_EXAMPLE } from '../../src/api/schemas/models.js';
+import { ERROR_CODES } from '../../src/errors.js';
 import { LAYER_TYPES } from '../../src/models/index.js';
 import { OPENAPI_PATH, openApiDocument, serializeDocument, withOfflineApp } from '../../scripts/write-openapi.js';
 import { SDK_DIR, generateSdk } from '../../scripts/write-sdk.js';
@@ -119,10 +120,69 @@ describe('openapi.json', () => {
     assert.deepEqual(body.content['application/json']?.example, IRIS_EXAMPLE);
   });
 
-  it('documents each form a dataset upload takes, without a schema Fastify would validate', () => {
-    const body = operationsOf(document).get('POST /v1/datasets')?.requestBody as { content: Record<string, { schema: unknown }> };
-    assert.deepEqual(Object.keys(body.content).sort(), ['application/json', 'application/octet-stream', 'application/zip', 'multipart/form-data', 'text/csv']);
-    assert.deepEqual(body.content['application/json']?.schema, { $ref: '#/components/schemas/DatasetUpload' });
+  it('gives each upload form its own operation, with one request media type each', () => {
+    const operations = operationsOf(document);
+    const uploads = Object.fromEntries(
+      [...operations]
+        .filter(([name]) => name.startsWith('POST /v1/datasets'))
+        .map(([name, operation]) => [name, Object.keys((operation.requestBody as { content: Record<string, unknown> }).content)]),
+    );
+    assert.deepEqual(uploads, {
+      'POST /v1/datasets': ['application/json'],
+      'POST /v1/datasets/csv': ['text/csv'],
+      'POST /v1/datasets/npz': ['application/zip'],
+      'POST /v1/datasets/npy': ['multipart/form-data'],
+    });
+    for (const [name, operation] of operations) {
+      const body = operation.requestBody as { content: Record<string, unknown> } | undefined;
+      if (body) assert.equal(Object.keys(body.content).length, 1, `${name} has several request media types`);
+    }
+  });
+
+  it('names, tags and summarizes every operation, with the error shape as its default response', () => {
+    const ids = new Set<string>();
+    for (const [name, operation] of operationsOf(document)) {
+      const id = operation.operationId;
+      assert.ok(typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id), `${name} has no camelCase operationId`);
+      assert.ok(!ids.has(id), `${name} repeats the operationId ${id}`);
+      ids.add(id);
+      assert.ok(Array.isArray(operation.tags) && operation.tags.length === 1, `${name} has no tag`);
+      assert.ok(typeof operation.summary === 'string' && operation.summary.length > 0, `${name} has no summary`);
+      const responses = operation.responses as Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+      assert.equal(responses.default?.content?.['application/json']?.schema?.$ref, '#/components/schemas/Error', `${name} default`);
+    }
+    assert.ok(ids.has('createModel') && ids.has('predict') && ids.has('listJobs'));
+    assert.ok((document.servers ?? []).length > 0, 'no servers');
+  });
+
+  it('lists the codes the service emits as the enum of error.code', () => {
+    const error = document.components?.schemas?.Error as { properties: { error: { properties: { code: { enum?: string[] } } } } };
+    assert.deepEqual(error.properties.error.properties.code.enum, [...ERROR_CODES]);
+  });
+
+  it('types every array and every object, but for the few that are free-form by nature', () => {
+    // Keras's own JSON (a layer's config, a model's to_json()), tfjs's model.json, the backend's facts and this document take any keys.
+    const FREE_FORM = ['Layers.properties.layers.items.properties.config', 'KerasArchitecture.properties.config', 'Backend', 'GET /openapi.json.', '/artifact.responses.200.'];
+    const untyped: string[] = [];
+    const visit = (value: unknown, at: string): void => {
+      if (Array.isArray(value)) return value.forEach((item, i) => visit(item, `${at}[${i}]`));
+      if (typeof value !== 'object' || value === null) return;
+      const schema = value as Record<string, unknown>;
+      const emptyItems = schema.type === 'array' && (schema.items === undefined || (typeof schema.items === 'object' && Object.keys(schema.items ?? {}).length === 0));
+      const anyValues = typeof schema.additionalProperties === 'object' && Object.keys(schema.additionalProperties ?? {}).length === 0;
+      if ((emptyItems || anyValues) && !FREE_FORM.some((allowed) => at.includes(allowed))) untyped.push(at);
+      for (const [key, child] of Object.entries(schema)) if (key !== 'examples' && key !== 'example') visit(child, `${at}.${key}`);
+    };
+    for (const [name, schema] of Object.entries(document.components?.schemas ?? {})) visit(schema, name);
+    for (const [name, operation] of operationsOf(document)) visit(operation, `${name}`);
+    assert.deepEqual(untyped, []);
+  });
+
+  it('describes the events of the job stream', () => {
+    const responses = operationsOf(document).get('GET /v1/jobs/{job}/events')?.responses as Record<string, { content: Record<string, { schema: unknown }> }>;
+    assert.deepEqual(responses['200']?.content, { 'text/event-stream': { schema: { $ref: '#/components/schemas/JobEvent' } } });
+    const events = document.components?.schemas?.JobEvent as { anyOf?: unknown[] };
+    assert.deepEqual(events.anyOf, [{ $ref: '#/components/schemas/JobEpochEvent' }, { $ref: '#/components/schemas/JobStatusEvent' }]);
   });
 
   it('is served at /openapi.json, with Swagger UI at /docs, by an app that never touched Redis', () => {
