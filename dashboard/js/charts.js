@@ -10,8 +10,9 @@ export function metricsOf(keys) {
   return [...new Set(keys.map((key) => key.replace(/^val_/, '')))];
 }
 
-function chartWidth(container) {
-  return Math.max(260, Math.min(container.clientWidth || 560, 620) - 8);
+/** The figure's inner width: its panel padding and border take 34 pixels. */
+function chartWidth(figure) {
+  return Math.max(240, figure.clientWidth - 34);
 }
 
 /**
@@ -45,9 +46,10 @@ export class HistoryCharts {
       this.container.append(element);
       const plot = new uPlot(
         {
-          width: chartWidth(this.container),
+          width: chartWidth(element),
           height: 240,
           scales: { x: { time: false } },
+          legend: { live: false },
           // Whole epochs only on the x axis.
           axes: [{ label: 'epoch', incrs: EPOCH_STEPS }, {}],
           series: [{ label: 'epoch' }, ...keys.map((key) => ({ label: key, stroke: key.startsWith('val_') ? VALIDATION : TRAIN, width: 2, dash: key.startsWith('val_') ? [6, 4] : undefined }))],

@@ -69,7 +69,7 @@ export async function datasetsView(view) {
     }));
   };
   const name = h('input', { id: 'upload-name', placeholder: 'from the file name' });
-  const target = h('input', { id: 'upload-target', placeholder: 'last column' });
+  const target = h('input', { id: 'upload-target', placeholder: 'e.g. label' });
   const picker = h('input', { id: 'upload-files', type: 'file', multiple: true, accept: '.csv,.npz,.npy' });
 
   const upload = async (files) => {
@@ -81,8 +81,9 @@ export async function datasetsView(view) {
       replace(message, h('p', { role: 'status' }, `Stored ${dataset.name}: ${fmt(dataset.rows)} rows, x ${shape(dataset.x_shape)}, y ${shape(dataset.y_shape)}.`));
       await refresh();
     } catch (error) {
+      const status = error instanceof ApiError ? `${error.status} ${error.code}: ` : '';
       const details = error instanceof ApiError ? error.details : [];
-      replace(message, h('p', { class: 'error', role: 'alert' }, error instanceof ApiError ? `${error.status} ${error.code}: ${error.message}` : error.message), details.length ? h('ul', { class: 'errors' }, details.map((d) => h('li', {}, `${d.path}: ${d.message}`))) : null);
+      replace(message, h('div', { class: 'error', role: 'alert' }, details.length ? [status, h('ul', { class: 'errors' }, details.map((d) => h('li', {}, `${d.path}: ${d.message}`)))] : `${status}${error.message}`));
     }
   };
   picker.addEventListener('change', () => void upload([...picker.files]));
@@ -101,7 +102,7 @@ export async function datasetsView(view) {
   replace(
     view,
     h('h1', {}, 'Datasets'),
-    h('section', { class: 'panel' }, h('h2', {}, 'Upload'), h('div', { class: 'row' }, h('div', { class: 'field' }, h('label', { for: 'upload-name' }, 'name'), name), h('div', { class: 'field' }, h('label', { for: 'upload-target' }, 'CSV target column(s)'), target)), h('div', { style: 'margin-top:10px' }, drop), message),
+    h('section', { class: 'panel' }, h('h2', {}, 'Upload'), h('div', { class: 'row' }, h('div', { class: 'field' }, h('label', { for: 'upload-name' }, 'name'), name), h('div', { class: 'field' }, h('label', { for: 'upload-target' }, 'CSV: label column(s)'), target)), h('div', { style: 'margin-top:10px' }, drop), message),
     h('section', { class: 'panel' }, h('h2', {}, 'Stored and built-in'), list),
   );
   await refresh();
