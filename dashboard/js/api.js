@@ -1,4 +1,4 @@
-import { createParser } from '/vendor/eventsource-parser/index.js';
+import { createParser } from '/dashboard/vendor/eventsource-parser/index.js';
 import { askForKey, currentKey } from './key.js';
 
 /** The API's error shape `{"error": {code, message, details}}`, kept whole for the views that show details at their path. */

@@ -1,4 +1,4 @@
-import uPlot from '/vendor/uplot/uPlot.esm.js';
+import uPlot from '/dashboard/vendor/uplot/uPlot.esm.js';
 import { h } from './dom.js';
 
 const TRAIN = '#2457c5';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { drawStroke, launchBrowser, pageErrors, screenshot } from '../support/browser.js';
@@ -133,6 +134,30 @@ test('a validation error shows at the path it names, on that line of the editor'
   assert.match(selected, /"units": -3/);
   assert.equal((await service.request('GET', '/v1/models/broken')).status, 404);
   await screenshot(page, 'dashboard-validation-error');
+  assert.deepEqual(errors, []);
+});
+
+test("a pasted Keras to_json() becomes a definition, and its model page draws the functional graph", async () => {
+  const keras = readFileSync('test/fixtures/keras/branches_concat.keras2.json', 'utf8');
+  await page.goto(`${service.url}/#/define`);
+  await page.locator('#definition').evaluate((element, text) => {
+    const editor = element as unknown as { value: string; dispatchEvent(event: unknown): boolean };
+    const data = new (globalThis as any).DataTransfer();
+    data.setData('text/plain', text);
+    editor.value = '';
+    editor.dispatchEvent(new (globalThis as any).ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, keras);
+  const wrapped = JSON.parse(await page.inputValue('#definition'));
+  assert.equal(wrapped.architecture.type, 'keras');
+  assert.deepEqual(wrapped.architecture.config, JSON.parse(keras));
+  await page.click('#define-form button[type=submit]');
+  await page.waitForURL(/#\/models\/model$/);
+  await page.waitForSelector('.graph svg');
+  // The input and seven layers; three branches from the input meet again in `joined`.
+  assert.equal(await page.locator('.graph g.node').count(), 8);
+  assert.equal(await page.locator('.graph path.edge').count(), 9);
+  assert.match(await page.textContent('table.summary') ?? '', /joined \(Concatenate\)\(None, 9\)/);
+  await screenshot(page, 'dashboard-functional-model');
   assert.deepEqual(errors, []);
 });
 

@@ -11,17 +11,21 @@ const DASHBOARD_ROOT = fileURLToPath(new URL('../../../dashboard/', import.meta.
 
 /** The browser modules the dashboard imports, served from the installed packages: nothing comes from a CDN. */
 const VENDOR = [
-  { prefix: '/vendor/uplot/', root: dirname(require.resolve('uplot')) },
-  { prefix: '/vendor/eventsource-parser/', root: dirname(require.resolve('eventsource-parser')) },
+  { prefix: '/dashboard/vendor/uplot/', root: dirname(require.resolve('uplot')) },
+  { prefix: '/dashboard/vendor/eventsource-parser/', root: dirname(require.resolve('eventsource-parser')) },
 ];
 
+const BROWSER_FILES = /\.(js|css)$/;
+
 /**
- * The dashboard at `/`: static files that speak only the public API. Each file
- * gets its own route (no wildcard), so unknown paths keep the API's 404.
+ * The dashboard: its page at `/`, its files under `/dashboard/`, each file
+ * its own route (no wildcard), so any other path keeps the API's 404. It
+ * speaks only the public API, so it is no part of the OpenAPI document.
  */
 export default async function dashboard(app: FastifyInstance): Promise<void> {
-  await app.register(fastifyStatic, { root: DASHBOARD_ROOT, prefix: '/', wildcard: false, decorateReply: false });
+  await app.register(fastifyStatic, { root: DASHBOARD_ROOT, prefix: '/dashboard/', index: false, wildcard: false });
   for (const { prefix, root } of VENDOR) {
-    await app.register(fastifyStatic, { root, prefix, wildcard: false, decorateReply: false, allowedPath: (path) => /\.(js|css)$/.test(path) });
+    await app.register(fastifyStatic, { root, prefix, decorateReply: false, index: false, wildcard: false, allowedPath: (path) => BROWSER_FILES.test(path) });
   }
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
 }
