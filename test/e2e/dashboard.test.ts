@@ -44,6 +44,26 @@ test('/ serves the dashboard under the API’s content security policy, with its
   assert.deepEqual(errors, []);
 });
 
+test('keyboard only: the sections, the examples and the editor are reached with Tab and Enter', async () => {
+  await page.goto(`${service.url}/#/jobs`);
+  await page.waitForSelector('main h1');
+  let focused = '';
+  for (let presses = 0; presses < 10 && focused !== 'Define a model'; presses++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate<string>('document.activeElement.textContent');
+  }
+  assert.equal(focused, 'Define a model');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/#\/define$/);
+  await page.focus('button[data-example=mnist]');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate<string>('document.activeElement.id'), 'definition', 'choosing an example moves focus into the editor');
+  assert.equal(JSON.parse(await page.inputValue('#definition')).name, 'digits');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Create model', 'Tab leaves the editor for its submit button');
+  assert.deepEqual(errors, []);
+});
+
 test('define Iris from the example, train it, and watch its curves gain points as epochs arrive', async () => {
   await page.goto(`${service.url}/#/define`);
   await page.click('button[data-example=iris]');

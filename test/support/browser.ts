@@ -22,10 +22,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** Collects the exceptions the page's scripts threw (a 4xx the page shows is not one), so a test can say none happened. */
+/**
+ * Collects the exceptions the page's scripts threw and what the content
+ * security policy blocked (a 4xx the page shows is neither), so a test can say none happened.
+ */
 export function pageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) errors.push(message.text());
+  });
   return errors;
 }
 
