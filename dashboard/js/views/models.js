@@ -59,7 +59,7 @@ export function summaryTable(summary) {
   );
 }
 
-function versionsTable(model, versions) {
+function versionsTable(versions) {
   if (!versions.length) return h('p', { class: 'muted' }, 'Not trained yet: train it below.');
   const keys = [...new Set(versions.flatMap((version) => Object.keys(version.metrics)))];
   return h(
@@ -163,7 +163,7 @@ export async function modelView(view, { params: [name] }) {
       h('section', { class: 'panel' }, h('h2', {}, 'Summary'), summary ? summaryTable(summary) : h('p', { class: 'muted' }, 'The input shape comes from the data at the first fit, as in Keras; the summary follows it.'), facts([['compile', JSON.stringify(model.definition.compile ?? {})], ['created', when(model.created_at)]])),
       h('section', { class: 'panel' }, h('h2', {}, 'Layer graph'), drawGraph(layerGraph(model.definition, summary))),
     ),
-    h('section', { class: 'panel' }, h('h2', {}, 'Versions'), versionsTable(model, versions)),
+    h('section', { class: 'panel' }, h('h2', {}, 'Versions'), versionsTable(versions)),
     h('section', { class: 'panel' }, h('h2', {}, trained ? 'Train again' : 'Train'), await trainForm(model)),
     h('section', { class: 'panel' }, h('h2', {}, 'Jobs'), jobs.length ? jobRows(jobs) : h('p', { class: 'muted' }, 'None yet.')),
   );
