@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -15,6 +16,11 @@ export default tseslint.config(
     // Tests read JSON responses whose shape each assertion states.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The dashboard's plain browser modules, served as they are.
+    files: ['dashboard/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
   {
     files: ['scripts/**/*.mjs'],

@@ -10,6 +10,7 @@ import type { Registry } from '../registry/registry.js';
 import type { BackendInfo } from '../tf/backend.js';
 import { ModelCache } from './model-cache.js';
 import authPlugin from './plugins/auth.js';
+import dashboardPlugin from './plugins/dashboard.js';
 import errorsPlugin from './plugins/errors.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
@@ -79,5 +80,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(servingRoutes, deps);
   await app.register(jobRoutes, deps);
   await app.register(datasetRoutes, deps);
+  await app.register(dashboardPlugin);
   return app;
 }
