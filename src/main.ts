@@ -10,7 +10,7 @@ import { createLogger } from './logger.js';
 import { Metrics, serveMetrics } from './metrics.js';
 import { createQueueConnection, createTrainingQueue, type TrainingQueue } from './queue/training-queue.js';
 import { FileArtifactStore } from './registry/artifacts.js';
-import { Registry } from './registry/registry.js';
+import { createRedisStores } from './registry/stores.js';
 import { selectBackend } from './tf/backend.js';
 import { startTrainingWorker, type TrainingWorker } from './worker/worker.js';
 
@@ -66,11 +66,11 @@ async function main(): Promise<void> {
   const backend = await selectBackend(config.TF_BACKEND);
   logger.info({ backend: backend.name, tensorflow: backend.tensorflowVersion, tfjs: backend.tfjsVersion, fallbacks: backend.fallbacks }, 'TensorFlow.js backend');
 
-  const store = new FileArtifactStore(config.DATA_DIR);
-  // Registry calls fail fast when Redis is away, so the API answers 503 instead of hanging.
+  const artifacts = new FileArtifactStore(config.DATA_DIR);
+  // Store calls fail fast when Redis is away, so the API answers 503 instead of hanging.
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
-  const registry = new Registry({ redis, prefix: config.KEY_PREFIX });
+  const stores = createRedisStores({ redis, prefix: config.KEY_PREFIX });
   const lifecycle = { shuttingDown: false };
   // One set of metrics for the process: under `all`, the API's /metrics shows the worker's too.
   const metrics = new Metrics(backend);
@@ -86,13 +86,13 @@ async function main(): Promise<void> {
     queueConnections.push(connection);
     queue = createTrainingQueue(connection, config.KEY_PREFIX);
     queue.on('error', (error) => logger.warn({ err: error }, 'queue'));
-    app = await buildApp({ config, redis, registry, store, queue, backend, logger, lifecycle, metrics });
+    app = await buildApp({ config, redis, stores, artifacts, queue, backend, logger, lifecycle, metrics });
     await app.listen({ port: config.PORT, host: config.HOST });
   }
   if (command === 'worker' || command === 'all') {
     const connection = createQueueConnection(redisUrl);
     queueConnections.push(connection);
-    worker = await startTrainingWorker({ config, connection, registry, store, backend, logger, metrics });
+    worker = await startTrainingWorker({ config, connection, ...stores, artifacts, backend, logger, metrics });
     logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker taking training jobs');
     if (!app && config.WORKER_METRICS_PORT !== undefined) {
       metricsServer = await serveMetrics(metrics, config.WORKER_METRICS_PORT, config.HOST);
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     await worker?.close();
     metricsServer?.close();
     await queue?.close();
-    await registry.close();
+    await stores.close();
     await redis.quit().catch(() => undefined);
     for (const connection of queueConnections) await connection.quit().catch(() => undefined);
     await localRedis?.stop();

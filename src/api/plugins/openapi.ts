@@ -23,22 +23,14 @@ import {
   SequentialArchitectureSchema,
 } from '../../models/index.js';
 import { BatchShapeSchema, InitializerSchema, LayerName, RegularizerSchema, ShapeSchema, baseKeys } from '../../models/layers/common.js';
-import {
-  BackendRecordSchema,
-  DatasetRecordSchema,
-  HistorySchema,
-  JobErrorSchema,
-  JobProgressSchema,
-  JobRecordSchema,
-  JobStatusSchema,
-  ModelRecordSchema,
-  VersionRecordSchema,
-} from '../../registry/records.js';
-import { EarlyStoppingSchema, FitSchema } from '../../worker/fit-schema.js';
+import { JobErrorSchema, JobProgressSchema } from '../../jobs/record.js';
+import { JobStatusSchema } from '../../jobs/status.js';
+import { BackendRecordSchema, HistorySchema } from '../../registry/records.js';
+import { EarlyStoppingSchema, FitSchema } from '../../jobs/contract.js';
 import { ErrorResponseSchema } from '../schemas/common.js';
-import { DatasetListSchema, JsonDatasetSchema } from '../schemas/datasets.js';
-import { CreateJobSchema, JobListSchema } from '../schemas/jobs.js';
-import { CreateModelSchema, ModelListSchema, VersionListSchema } from '../schemas/models.js';
+import { DatasetListSchema, DatasetSchema, JsonDatasetSchema } from '../schemas/datasets.js';
+import { CreateJobSchema, JobListSchema, JobSchema } from '../schemas/jobs.js';
+import { CreateModelSchema, ModelListSchema, ModelSchema, VersionListSchema, VersionSchema } from '../schemas/models.js';
 import { EvaluateSchema, EvaluationSchema, InspectSchema, InspectionSchema, LayersSchema, PredictSchema, PredictionSchema } from '../schemas/serving.js';
 
 /**
@@ -51,12 +43,12 @@ import { EvaluateSchema, EvaluationSchema, InspectSchema, InspectionSchema, Laye
 function components(): [z.ZodType, string][] {
   const named: [z.ZodType, string][] = [
     [ErrorResponseSchema, 'Error'],
-    [ModelRecordSchema, 'Model'],
+    [ModelSchema, 'Model'],
     [ModelListSchema, 'ModelList'],
     [CreateModelSchema, 'CreateModel'],
-    [VersionRecordSchema, 'Version'],
+    [VersionSchema, 'Version'],
     [VersionListSchema, 'VersionList'],
-    [JobRecordSchema, 'Job'],
+    [JobSchema, 'Job'],
     [JobListSchema, 'JobList'],
     [JobStatusSchema, 'JobStatus'],
     [JobProgressSchema, 'JobProgress'],
@@ -67,7 +59,7 @@ function components(): [z.ZodType, string][] {
     [FitSchema, 'Fit'],
     [EarlyStoppingSchema, 'EarlyStopping'],
     [PreprocessingSchema, 'Preprocessing'],
-    [DatasetRecordSchema, 'Dataset'],
+    [DatasetSchema, 'Dataset'],
     [DatasetListSchema, 'DatasetList'],
     [JsonDatasetSchema, 'DatasetUpload'],
     [BuiltinDatasetInfoSchema, 'BuiltinDataset'],

@@ -6,7 +6,6 @@ import { BUILTIN_DATASETS } from '../../datasets/builtins.js';
 import { inlineDataset } from '../../datasets/ref.js';
 import type { Dataset } from '../../datasets/types.js';
 import { AppError, ValidationError, fromZodError } from '../../errors.js';
-import type { AppDeps } from '../app.js';
 import { errorResponses } from '../schemas/common.js';
 import { DatasetListSchema, DatasetParamsSchema, DatasetSchema, JsonDatasetSchema, UploadQuerySchema } from '../schemas/datasets.js';
 import { deleteDataset, parseCsvUpload, parseNpyPair, parseNpzUpload, receiveUpload, storeDataset } from '../services/datasets.js';
@@ -20,8 +19,8 @@ const UPLOAD_DESCRIPTION = `Upload a dataset, in the form you have it:
 - \`multipart/form-data\` with \`.npy\` files in fields \`x\` and \`y\` (and a \`name\` field), or one \`file\` (.csv or .npz).
 Uploads stream to disk and are refused with 413 past the limit.`;
 
-export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const limit = deps.config.UPLOAD_LIMIT;
+export default async function datasetRoutes(app: FastifyInstance): Promise<void> {
+  const limit = app.config.UPLOAD_LIMIT;
   // These bodies reach the handler as streams, never buffered by Fastify; the upload's own limit applies.
   app.addContentTypeParser(['text/csv', ...NPZ_TYPES], (_request, payload, done) => done(null, payload));
   await app.register(multipart, { limits: { fileSize: limit, files: 2, fields: 4 } });
@@ -30,7 +29,7 @@ export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps)
   routes.post(
     '/v1/datasets',
     {
-      bodyLimit: deps.config.JSON_UPLOAD_LIMIT,
+      bodyLimit: app.config.JSON_UPLOAD_LIMIT,
       schema: {
         tags: ['datasets'],
         summary: 'Upload a dataset (JSON, CSV, NumPy .npz or .npy files)',
@@ -41,21 +40,21 @@ export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps)
       },
     },
     async (request, reply) => {
-      const { name, dataset } = await readUpload(deps, request, request.query, limit);
-      return reply.code(201).send(await storeDataset(deps, name, dataset));
+      const { name, dataset } = await readUpload(app, request, request.query, limit);
+      return reply.code(201).send(await storeDataset(app, name, dataset));
     },
   );
 
   routes.get(
     '/v1/datasets',
     { schema: { tags: ['datasets'], summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
-    async () => ({ builtin: [...BUILTIN_DATASETS], datasets: await deps.registry.listDatasets() }),
+    async () => ({ builtin: [...BUILTIN_DATASETS], datasets: await app.datasets.list() }),
   );
 
   routes.get(
     '/v1/datasets/:dataset',
     { schema: { tags: ['datasets'], summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
-    async (request) => deps.registry.getDataset(request.params.dataset),
+    async (request) => app.datasets.get(request.params.dataset),
   );
 
   routes.delete(
@@ -69,7 +68,7 @@ export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps)
       },
     },
     async (request, reply) => {
-      await deleteDataset(deps, request.params.dataset);
+      await deleteDataset(app, request.params.dataset);
       return reply.code(204).send(null);
     },
   );
@@ -81,7 +80,7 @@ function requireName(name: string | undefined): string {
 }
 
 async function readUpload(
-  deps: AppDeps,
+  app: FastifyInstance,
   request: FastifyRequest,
   query: z.infer<typeof UploadQuerySchema>,
   limit: number,
@@ -94,20 +93,20 @@ async function readUpload(
   }
   if (type === 'text/csv') {
     const name = requireName(query.name);
-    const bytes = await receiveUpload(deps, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
+    const bytes = await receiveUpload(app, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
     return { name, dataset: parseCsvUpload(bytes, name, query.target) };
   }
   if (NPZ_TYPES.includes(type)) {
     const name = requireName(query.name);
-    const bytes = await receiveUpload(deps, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
+    const bytes = await receiveUpload(app, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
     return { name, dataset: parseNpzUpload(bytes, limit) };
   }
-  if (type === 'multipart/form-data') return readMultipart(deps, request, query, limit);
+  if (type === 'multipart/form-data') return readMultipart(app, request, query, limit);
   throw new AppError(415, 'unsupported_media_type', `cannot read a dataset from ${type || 'a body without a content type'}; see POST /v1/datasets in /docs`);
 }
 
 async function readMultipart(
-  deps: AppDeps,
+  app: FastifyInstance,
   request: FastifyRequest,
   query: z.infer<typeof UploadQuerySchema>,
   limit: number,
@@ -120,7 +119,7 @@ async function readMultipart(
       fields[part.fieldname] = String(part.value);
       continue;
     }
-    const bytes = await receiveUpload(deps, part.file, limit - received);
+    const bytes = await receiveUpload(app, part.file, limit - received);
     received += bytes.byteLength;
     files[part.fieldname] = { filename: part.filename, bytes };
   }
