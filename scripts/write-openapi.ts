@@ -14,7 +14,7 @@ import openapiTS, { COMMENT_HEADER, astToString, type OpenAPI3, type OpenAPITSOp
 import { buildApp } from '../src/api/app.js';
 import { loadConfig } from '../src/config.js';
 import { createTrainingQueue } from '../src/queue/training-queue.js';
-import { FileArtifactStore } from '../src/registry/artifacts.js';
+import { FileArtifactStore } from '../src/registry/file-artifact-store.js';
 import { createRedisStores } from '../src/registry/stores.js';
 import { selectBackend } from '../src/tf/backend.js';
 

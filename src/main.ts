@@ -9,7 +9,8 @@ import { MissingRedisError, ensureLocalRedis, type LocalRedis } from './local-re
 import { createLogger } from './logger.js';
 import { Metrics, serveMetrics } from './metrics.js';
 import { createQueueConnection, createTrainingQueue, type TrainingQueue } from './queue/training-queue.js';
-import { FileArtifactStore } from './registry/artifacts.js';
+import { openArtifactStore } from './registry/artifact-stores.js';
+import type { ArtifactStore } from './registry/artifacts.js';
 import { createRedisStores } from './registry/stores.js';
 import { selectBackend } from './tf/backend.js';
 import { startTrainingWorker, type TrainingWorker } from './worker/worker.js';
@@ -40,8 +41,10 @@ function parseCommand(argv: string[]): Command {
 async function main(): Promise<void> {
   const command = parseCommand(process.argv.slice(2));
   let config: Config;
+  let artifacts: ArtifactStore;
   try {
     config = loadConfig();
+    artifacts = openArtifactStore(config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
@@ -66,7 +69,6 @@ async function main(): Promise<void> {
   const backend = await selectBackend(config.TF_BACKEND);
   logger.info({ backend: backend.name, tensorflow: backend.tensorflowVersion, tfjs: backend.tfjsVersion, fallbacks: backend.fallbacks }, 'TensorFlow.js backend');
 
-  const artifacts = new FileArtifactStore(config.DATA_DIR);
   // Store calls fail fast when Redis is away, so the API answers 503 instead of hanging.
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis'));

@@ -8,7 +8,7 @@ import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { Metrics } from '../../src/metrics.js';
 import { createQueueConnection, createTrainingQueue, type TrainingQueue } from '../../src/queue/training-queue.js';
-import { FileArtifactStore } from '../../src/registry/artifacts.js';
+import { FileArtifactStore } from '../../src/registry/file-artifact-store.js';
 import { createRedisStores, type Stores } from '../../src/registry/stores.js';
 import { selectBackend, type BackendName } from '../../src/tf/backend.js';
 import { startTrainingWorker, type TrainingWorker } from '../../src/worker/worker.js';
