@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import { createJsonSchemaTransform, jsonSchemaTransformObject, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BuiltinDatasetInfoSchema } from '../../datasets/builtins.js';
+import { DATASET_FORMATS } from '../../datasets/formats.js';
 import { PreprocessingSchema } from '../../datasets/preprocessing.js';
 import { DatasetRefSchema } from '../../datasets/ref.js';
 import { FunctionalLayerSchema, SequentialLayerSchema } from '../../models/catalogue.js';
@@ -122,15 +123,17 @@ function registerComponents(): void {
 
 // ---------------------------------------------------------------- per route
 
-const NpzFile = z.file().describe('a .npz archive as np.savez(file, x=..., y=...) writes it; name it with ?name=');
 
 /** Bodies a handler reads itself, so Fastify never validates them; documented per content type. */
 const HANDLER_READ_BODIES: Record<string, Record<string, z.ZodType>> = {
   'POST /v1/datasets': {
     'application/json': JsonDatasetSchema,
-    'text/csv': z.string().describe('CSV with a header row; ?name= names the dataset, ?target= the label column(s)'),
-    'application/zip': NpzFile,
-    'application/octet-stream': NpzFile,
+    ...Object.fromEntries(
+      DATASET_FORMATS.flatMap((format) => {
+        const body = (format.text ? z.string() : z.file()).describe(format.description);
+        return format.contentTypes.map((type) => [type, body]);
+      }),
+    ),
     'multipart/form-data': z.object({
       name: z.string().optional().describe('dataset name (or ?name=)'),
       target: z.string().optional().describe('CSV: the label column(s) (or ?target=)'),

@@ -3,14 +3,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BUILTIN_DATASETS } from '../../datasets/builtins.js';
+import { DATASET_FORMATS, formatOfContentType, formatOfFileName, uploadContentTypes } from '../../datasets/formats.js';
 import { inlineDataset } from '../../datasets/ref.js';
 import type { Dataset } from '../../datasets/types.js';
 import { AppError, ValidationError, fromZodError } from '../../errors.js';
 import { errorResponses } from '../schemas/common.js';
 import { DatasetListSchema, DatasetParamsSchema, DatasetSchema, JsonDatasetSchema, UploadQuerySchema } from '../schemas/datasets.js';
-import { deleteDataset, parseCsvUpload, parseNpyPair, parseNpzUpload, receiveUpload, storeDataset } from '../services/datasets.js';
-
-const NPZ_TYPES = ['application/zip', 'application/x-npz', 'application/octet-stream'];
+import { deleteDataset, parseNpyPair, receiveUpload, storeDataset } from '../services/datasets.js';
 
 const UPLOAD_DESCRIPTION = `Upload a dataset, in the form you have it:
 - \`application/json\`: \`{"name", "x", "y", "class_names"?}\`, nested arrays;
@@ -22,7 +21,7 @@ Uploads stream to disk and are refused with 413 past the limit.`;
 export default async function datasetRoutes(app: FastifyInstance): Promise<void> {
   const limit = app.config.UPLOAD_LIMIT;
   // These bodies reach the handler as streams, never buffered by Fastify; the upload's own limit applies.
-  app.addContentTypeParser(['text/csv', ...NPZ_TYPES], (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(uploadContentTypes(), (_request, payload, done) => done(null, payload));
   await app.register(multipart, { limits: { fileSize: limit, files: 2, fields: 4 } });
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
@@ -35,7 +34,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
         summary: 'Upload a dataset (JSON, CSV, NumPy .npz or .npy files)',
         description: UPLOAD_DESCRIPTION,
         querystring: UploadQuerySchema,
-        consumes: ['application/json', 'text/csv', 'application/zip', 'application/octet-stream', 'multipart/form-data'],
+        consumes: ['application/json', ...DATASET_FORMATS.flatMap((format) => format.contentTypes), 'multipart/form-data'],
         response: { 201: DatasetSchema, ...errorResponses(400, 409, 413, 415) },
       },
     },
@@ -91,15 +90,11 @@ async function readUpload(
     if (!parsed.success) throw fromZodError(parsed.error);
     return { name: parsed.data.name, dataset: inlineDataset(parsed.data, '') };
   }
-  if (type === 'text/csv') {
+  const format = formatOfContentType(type);
+  if (format) {
     const name = requireName(query.name);
     const bytes = await receiveUpload(app, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
-    return { name, dataset: parseCsvUpload(bytes, name, query.target) };
-  }
-  if (NPZ_TYPES.includes(type)) {
-    const name = requireName(query.name);
-    const bytes = await receiveUpload(app, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
-    return { name, dataset: parseNpzUpload(bytes, limit) };
+    return { name, dataset: format.decode(bytes, { name, target: query.target, maxBytes: limit }) };
   }
   if (type === 'multipart/form-data') return readMultipart(app, request, query, limit);
   throw new AppError(415, 'unsupported_media_type', `cannot read a dataset from ${type || 'a body without a content type'}; see POST /v1/datasets in /docs`);
@@ -126,8 +121,8 @@ async function readMultipart(
   const name = requireName(fields.name ?? query.name);
   const single = files.file;
   if (single) {
-    const isCsv = single.filename.toLowerCase().endsWith('.csv');
-    return { name, dataset: isCsv ? parseCsvUpload(single.bytes, name, fields.target ?? query.target) : parseNpzUpload(single.bytes, limit) };
+    const format = formatOfFileName(single.filename);
+    return { name, dataset: format.decode(single.bytes, { name, target: fields.target ?? query.target, maxBytes: limit }) };
   }
   return { name, dataset: parseNpyPair(files.x?.bytes, files.y?.bytes) };
 }

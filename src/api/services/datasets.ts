@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { datasetFromCsv } from '../../datasets/csv.js';
 import { decodeNpy } from '../../datasets/npy.js';
-import { datasetFromArrays, decodeNpz } from '../../datasets/npz.js';
+import { datasetFromArrays } from '../../datasets/npz.js';
 import { checksumOf, describeDataset, encodeDataset } from '../../datasets/storage.js';
 import type { Dataset } from '../../datasets/types.js';
 import { ConflictError, ValidationError } from '../../errors.js';
@@ -45,15 +44,6 @@ export async function receiveUpload(deps: Deps, source: Readable | AsyncIterable
   } finally {
     await deps.artifacts.delete(key);
   }
-}
-
-export function parseCsvUpload(bytes: Uint8Array, name: string, target: string | undefined): Dataset {
-  if (!target) throw ValidationError.at('target', 'give the label column(s): ?target=COLUMN (several: ?target=a,b)');
-  return datasetFromCsv(bytes, { name, target: target.split(',').map((column) => column.trim()).filter(Boolean) });
-}
-
-export function parseNpzUpload(bytes: Uint8Array, maxBytes: number): Dataset {
-  return datasetFromArrays(decodeNpz(bytes, { path: 'upload', maxBytes }), 'upload');
 }
 
 export function parseNpyPair(x: Uint8Array | undefined, y: Uint8Array | undefined): Dataset {
