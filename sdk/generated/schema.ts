@@ -2712,7 +2712,6 @@ export interface components {
              * @description ISO 8601, UTC
              */
             created_at: string;
-            artifact: string;
         };
         DatasetList: {
             /** @description never uploaded; refer to them as {"builtin": name, "split": ...} */
@@ -3964,7 +3963,18 @@ export interface components {
             model_id: string;
             model_name: string;
             dataset: {
-                [key: string]: unknown;
+                /** @constant */
+                kind: "stored";
+                id: string;
+            } | {
+                /** @constant */
+                kind: "builtin";
+                name: string;
+                split?: string;
+                limit?: number;
+            } | {
+                /** @constant */
+                kind: "inline";
             };
             fit: {
                 [key: string]: unknown;
@@ -4524,7 +4534,6 @@ export interface components {
             input_shape: (number | null)[];
             output_shape: (number | null)[];
             class_names: string[] | null;
-            artifact: string;
         };
         VersionList: {
             versions: components["schemas"]["Version"][];

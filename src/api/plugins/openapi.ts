@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import { createJsonSchemaTransform, jsonSchemaTransformObject, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BuiltinDatasetInfoSchema } from '../../datasets/builtins.js';
+import { DATASET_FORMATS } from '../../datasets/formats.js';
 import { PreprocessingSchema } from '../../datasets/preprocessing.js';
 import { DatasetRefSchema } from '../../datasets/ref.js';
 import { FunctionalLayerSchema, SequentialLayerSchema } from '../../models/index.js';
@@ -23,22 +24,14 @@ import {
   SequentialArchitectureSchema,
 } from '../../models/index.js';
 import { BatchShapeSchema, InitializerSchema, LayerName, RegularizerSchema, SampleShapeSchema, baseKeys } from '../../models/index.js';
-import {
-  BackendRecordSchema,
-  DatasetRecordSchema,
-  HistorySchema,
-  JobErrorSchema,
-  JobProgressSchema,
-  JobRecordSchema,
-  JobStatusSchema,
-  ModelRecordSchema,
-  VersionRecordSchema,
-} from '../../registry/records.js';
-import { EarlyStoppingSchema, FitSchema } from '../../worker/fit-schema.js';
+import { JobErrorSchema, JobProgressSchema } from '../../jobs/record.js';
+import { JobStatusSchema } from '../../jobs/status.js';
+import { BackendRecordSchema, HistorySchema } from '../../registry/records.js';
+import { EarlyStoppingSchema, FitSchema } from '../../jobs/contract.js';
 import { ErrorResponseSchema } from '../schemas/common.js';
-import { DatasetListSchema, JsonDatasetSchema } from '../schemas/datasets.js';
-import { CreateJobSchema, JobListSchema } from '../schemas/jobs.js';
-import { CreateModelSchema, ModelListSchema, VersionListSchema } from '../schemas/models.js';
+import { DatasetListSchema, DatasetSchema, JsonDatasetSchema } from '../schemas/datasets.js';
+import { CreateJobSchema, JobListSchema, JobSchema } from '../schemas/jobs.js';
+import { CreateModelSchema, ModelListSchema, ModelSchema, VersionListSchema, VersionSchema } from '../schemas/models.js';
 import { EvaluateSchema, EvaluationSchema, InspectSchema, InspectionSchema, LayersSchema, PredictSchema, PredictionSchema } from '../schemas/serving.js';
 
 /**
@@ -51,12 +44,12 @@ import { EvaluateSchema, EvaluationSchema, InspectSchema, InspectionSchema, Laye
 function components(): [z.ZodType, string][] {
   const named: [z.ZodType, string][] = [
     [ErrorResponseSchema, 'Error'],
-    [ModelRecordSchema, 'Model'],
+    [ModelSchema, 'Model'],
     [ModelListSchema, 'ModelList'],
     [CreateModelSchema, 'CreateModel'],
-    [VersionRecordSchema, 'Version'],
+    [VersionSchema, 'Version'],
     [VersionListSchema, 'VersionList'],
-    [JobRecordSchema, 'Job'],
+    [JobSchema, 'Job'],
     [JobListSchema, 'JobList'],
     [JobStatusSchema, 'JobStatus'],
     [JobProgressSchema, 'JobProgress'],
@@ -67,7 +60,7 @@ function components(): [z.ZodType, string][] {
     [FitSchema, 'Fit'],
     [EarlyStoppingSchema, 'EarlyStopping'],
     [PreprocessingSchema, 'Preprocessing'],
-    [DatasetRecordSchema, 'Dataset'],
+    [DatasetSchema, 'Dataset'],
     [DatasetListSchema, 'DatasetList'],
     [JsonDatasetSchema, 'DatasetUpload'],
     [BuiltinDatasetInfoSchema, 'BuiltinDataset'],
@@ -130,15 +123,17 @@ function registerComponents(): void {
 
 // ---------------------------------------------------------------- per route
 
-const NpzFile = z.file().describe('a .npz archive as np.savez(file, x=..., y=...) writes it; name it with ?name=');
 
 /** Bodies a handler reads itself, so Fastify never validates them; documented per content type. */
 const HANDLER_READ_BODIES: Record<string, Record<string, z.ZodType>> = {
   'POST /v1/datasets': {
     'application/json': JsonDatasetSchema,
-    'text/csv': z.string().describe('CSV with a header row; ?name= names the dataset, ?target= the label column(s)'),
-    'application/zip': NpzFile,
-    'application/octet-stream': NpzFile,
+    ...Object.fromEntries(
+      DATASET_FORMATS.flatMap((format) => {
+        const body = (format.text ? z.string() : z.file()).describe(format.description);
+        return format.contentTypes.map((type) => [type, body]);
+      }),
+    ),
     'multipart/form-data': z.object({
       name: z.string().optional().describe('dataset name (or ?name=)'),
       target: z.string().optional().describe('CSV: the label column(s) (or ?target=)'),

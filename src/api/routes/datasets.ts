@@ -3,15 +3,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BUILTIN_DATASETS } from '../../datasets/builtins.js';
+import { DATASET_FORMATS, formatOfContentType, formatOfFileName, uploadContentTypes } from '../../datasets/formats.js';
 import { inlineDataset } from '../../datasets/ref.js';
 import type { Dataset } from '../../datasets/types.js';
 import { AppError, ValidationError, fromZodError } from '../../errors.js';
-import type { AppDeps } from '../app.js';
 import { errorResponses } from '../schemas/common.js';
 import { DatasetListSchema, DatasetParamsSchema, DatasetSchema, JsonDatasetSchema, UploadQuerySchema } from '../schemas/datasets.js';
-import { deleteDataset, parseCsvUpload, parseNpyPair, parseNpzUpload, receiveUpload, storeDataset } from '../services/datasets.js';
-
-const NPZ_TYPES = ['application/zip', 'application/x-npz', 'application/octet-stream'];
+import { deleteDataset, parseNpyPair, receiveUpload, storeDataset } from '../services/datasets.js';
 
 const UPLOAD_DESCRIPTION = `Upload a dataset, in the form you have it:
 - \`application/json\`: \`{"name", "x", "y", "class_names"?}\`, nested arrays;
@@ -20,42 +18,42 @@ const UPLOAD_DESCRIPTION = `Upload a dataset, in the form you have it:
 - \`multipart/form-data\` with \`.npy\` files in fields \`x\` and \`y\` (and a \`name\` field), or one \`file\` (.csv or .npz).
 Uploads stream to disk and are refused with 413 past the limit.`;
 
-export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const limit = deps.config.UPLOAD_LIMIT;
+export default async function datasetRoutes(app: FastifyInstance): Promise<void> {
+  const limit = app.config.UPLOAD_LIMIT;
   // These bodies reach the handler as streams, never buffered by Fastify; the upload's own limit applies.
-  app.addContentTypeParser(['text/csv', ...NPZ_TYPES], (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(uploadContentTypes(), (_request, payload, done) => done(null, payload));
   await app.register(multipart, { limits: { fileSize: limit, files: 2, fields: 4 } });
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   routes.post(
     '/v1/datasets',
     {
-      bodyLimit: deps.config.JSON_UPLOAD_LIMIT,
+      bodyLimit: app.config.JSON_UPLOAD_LIMIT,
       schema: {
         tags: ['datasets'],
         summary: 'Upload a dataset (JSON, CSV, NumPy .npz or .npy files)',
         description: UPLOAD_DESCRIPTION,
         querystring: UploadQuerySchema,
-        consumes: ['application/json', 'text/csv', 'application/zip', 'application/octet-stream', 'multipart/form-data'],
+        consumes: ['application/json', ...DATASET_FORMATS.flatMap((format) => format.contentTypes), 'multipart/form-data'],
         response: { 201: DatasetSchema, ...errorResponses(400, 409, 413, 415) },
       },
     },
     async (request, reply) => {
-      const { name, dataset } = await readUpload(deps, request, request.query, limit);
-      return reply.code(201).send(await storeDataset(deps, name, dataset));
+      const { name, dataset } = await readUpload(app, request, request.query, limit);
+      return reply.code(201).send(await storeDataset(app, name, dataset));
     },
   );
 
   routes.get(
     '/v1/datasets',
     { schema: { tags: ['datasets'], summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
-    async () => ({ builtin: [...BUILTIN_DATASETS], datasets: await deps.registry.listDatasets() }),
+    async () => ({ builtin: [...BUILTIN_DATASETS], datasets: await app.datasets.list() }),
   );
 
   routes.get(
     '/v1/datasets/:dataset',
     { schema: { tags: ['datasets'], summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
-    async (request) => deps.registry.getDataset(request.params.dataset),
+    async (request) => app.datasets.get(request.params.dataset),
   );
 
   routes.delete(
@@ -69,7 +67,7 @@ export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps)
       },
     },
     async (request, reply) => {
-      await deleteDataset(deps, request.params.dataset);
+      await deleteDataset(app, request.params.dataset);
       return reply.code(204).send(null);
     },
   );
@@ -81,7 +79,7 @@ function requireName(name: string | undefined): string {
 }
 
 async function readUpload(
-  deps: AppDeps,
+  app: FastifyInstance,
   request: FastifyRequest,
   query: z.infer<typeof UploadQuerySchema>,
   limit: number,
@@ -92,22 +90,18 @@ async function readUpload(
     if (!parsed.success) throw fromZodError(parsed.error);
     return { name: parsed.data.name, dataset: inlineDataset(parsed.data, '') };
   }
-  if (type === 'text/csv') {
+  const format = formatOfContentType(type);
+  if (format) {
     const name = requireName(query.name);
-    const bytes = await receiveUpload(deps, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
-    return { name, dataset: parseCsvUpload(bytes, name, query.target) };
+    const bytes = await receiveUpload(app, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
+    return { name, dataset: format.decode(bytes, { name, target: query.target, maxBytes: limit }) };
   }
-  if (NPZ_TYPES.includes(type)) {
-    const name = requireName(query.name);
-    const bytes = await receiveUpload(deps, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
-    return { name, dataset: parseNpzUpload(bytes, limit) };
-  }
-  if (type === 'multipart/form-data') return readMultipart(deps, request, query, limit);
+  if (type === 'multipart/form-data') return readMultipart(app, request, query, limit);
   throw new AppError(415, 'unsupported_media_type', `cannot read a dataset from ${type || 'a body without a content type'}; see POST /v1/datasets in /docs`);
 }
 
 async function readMultipart(
-  deps: AppDeps,
+  app: FastifyInstance,
   request: FastifyRequest,
   query: z.infer<typeof UploadQuerySchema>,
   limit: number,
@@ -120,15 +114,15 @@ async function readMultipart(
       fields[part.fieldname] = String(part.value);
       continue;
     }
-    const bytes = await receiveUpload(deps, part.file, limit - received);
+    const bytes = await receiveUpload(app, part.file, limit - received);
     received += bytes.byteLength;
     files[part.fieldname] = { filename: part.filename, bytes };
   }
   const name = requireName(fields.name ?? query.name);
   const single = files.file;
   if (single) {
-    const isCsv = single.filename.toLowerCase().endsWith('.csv');
-    return { name, dataset: isCsv ? parseCsvUpload(single.bytes, name, fields.target ?? query.target) : parseNpzUpload(single.bytes, limit) };
+    const format = formatOfFileName(single.filename);
+    return { name, dataset: format.decode(single.bytes, { name, target: fields.target ?? query.target, maxBytes: limit }) };
   }
   return { name, dataset: parseNpyPair(files.x?.bytes, files.y?.bytes) };
 }

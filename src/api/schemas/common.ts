@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+/**
+ * A JSON object returned as stored, and not described again in the document.
+ * Responses are serialized through their schema, so a field a storage record
+ * has and a response schema lacks never reaches a client.
+ */
+export const OpaqueObjectSchema = z.record(z.string(), z.unknown());
+
 export const ErrorDetailSchema = z.object({ path: z.string(), message: z.string() });
 
 export const ErrorResponseSchema = z
