@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -24,6 +25,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-assertions': ['error', { assertionStyle: 'never' }],
       '@typescript-eslint/no-non-null-assertion': 'error',
     },
+  },
+  {
+    // The dashboard's plain browser modules, served as they are.
+    files: ['dashboard/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
   {
     files: ['scripts/**/*.mjs'],

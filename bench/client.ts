@@ -1,4 +1,4 @@
-import type { JobRecord } from '../src/registry/records.js';
+import type { JobRecord } from '../src/jobs/record.js';
 
 export interface Reply<T> {
   status: number;

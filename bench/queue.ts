@@ -1,4 +1,4 @@
-import type { JobRecord } from '../src/registry/records.js';
+import type { JobRecord } from '../src/jobs/record.js';
 import { between, type ServiceClient } from './client.js';
 import { log } from './log.js';
 import { startWorker, type ServiceEnv } from './processes.js';

@@ -14,8 +14,8 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import { buildApp } from '../src/api/app.js';
 import { loadConfig } from '../src/config.js';
 import { createTrainingQueue } from '../src/queue/training-queue.js';
-import { FileArtifactStore } from '../src/registry/artifacts.js';
-import { Registry } from '../src/registry/registry.js';
+import { FileArtifactStore } from '../src/registry/file-artifact-store.js';
+import { createRedisStores } from '../src/registry/stores.js';
 import { selectBackend } from '../src/tf/backend.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -33,9 +33,9 @@ export async function withOfflineApp<T>(use: (app: FastifyInstance, redis: Redis
   // Defaults only: the document must not depend on the environment it is written in.
   const config = loadConfig({});
   const queue = createTrainingQueue(redis, config.KEY_PREFIX, { skipWaitingForReady: true });
-  const registry = new Registry({ redis, prefix: config.KEY_PREFIX });
+  const stores = createRedisStores({ redis, prefix: config.KEY_PREFIX });
   const backend = await selectBackend('cpu');
-  const app = await buildApp({ config, redis, registry, store: new FileArtifactStore(dataDir), queue, backend, logger: false });
+  const app = await buildApp({ config, redis, stores, artifacts: new FileArtifactStore(dataDir), queue, backend, logger: false });
   try {
     await app.ready();
     return await use(app, redis);

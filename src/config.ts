@@ -23,6 +23,7 @@ export const ConfigSchema = z.object({
     .describe('Redis for the queue and the registry; unset under `all`: 127.0.0.1:6379, or a private redis-server'),
   KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('modelyard').describe('prefix of every Redis key'),
   DATA_DIR: z.string().min(1).default('./data').describe('artifact store: trained weights and uploaded data'),
+  ARTIFACT_STORE: z.url().optional().describe('artifact store as a URL, such as `file:///data`; unset: the DATA_DIR folder'),
   TF_BACKEND: z.enum(BACKENDS).optional().describe('force `tensorflow`, `wasm` or `cpu` instead of the best that loads'),
   WORKER_CONCURRENCY: positiveInt.default(1).describe('training jobs one worker runs at once'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),

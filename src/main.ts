@@ -9,8 +9,9 @@ import { MissingRedisError, ensureLocalRedis, type LocalRedis } from './local-re
 import { createLogger } from './logger.js';
 import { Metrics, serveMetrics } from './metrics.js';
 import { createQueueConnection, createTrainingQueue, type TrainingQueue } from './queue/training-queue.js';
-import { FileArtifactStore } from './registry/artifacts.js';
-import { Registry } from './registry/registry.js';
+import { openArtifactStore } from './registry/artifact-stores.js';
+import type { ArtifactStore } from './registry/artifacts.js';
+import { createRedisStores } from './registry/stores.js';
 import { selectBackend } from './tf/backend.js';
 import { startTrainingWorker, type TrainingWorker } from './worker/worker.js';
 
@@ -40,8 +41,10 @@ function parseCommand(argv: string[]): Command {
 async function main(): Promise<void> {
   const command = parseCommand(process.argv.slice(2));
   let config: Config;
+  let artifacts: ArtifactStore;
   try {
     config = loadConfig();
+    artifacts = openArtifactStore(config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
@@ -66,11 +69,10 @@ async function main(): Promise<void> {
   const backend = await selectBackend(config.TF_BACKEND);
   logger.info({ backend: backend.name, tensorflow: backend.tensorflowVersion, tfjs: backend.tfjsVersion, fallbacks: backend.fallbacks }, 'TensorFlow.js backend');
 
-  const store = new FileArtifactStore(config.DATA_DIR);
-  // Registry calls fail fast when Redis is away, so the API answers 503 instead of hanging.
+  // Store calls fail fast when Redis is away, so the API answers 503 instead of hanging.
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
-  const registry = new Registry({ redis, prefix: config.KEY_PREFIX });
+  const stores = createRedisStores({ redis, prefix: config.KEY_PREFIX });
   const lifecycle = { shuttingDown: false };
   // One set of metrics for the process: under `all`, the API's /metrics shows the worker's too.
   const metrics = new Metrics(backend);
@@ -86,13 +88,13 @@ async function main(): Promise<void> {
     queueConnections.push(connection);
     queue = createTrainingQueue(connection, config.KEY_PREFIX);
     queue.on('error', (error) => logger.warn({ err: error }, 'queue'));
-    app = await buildApp({ config, redis, registry, store, queue, backend, logger, lifecycle, metrics });
+    app = await buildApp({ config, redis, stores, artifacts, queue, backend, logger, lifecycle, metrics });
     await app.listen({ port: config.PORT, host: config.HOST });
   }
   if (command === 'worker' || command === 'all') {
     const connection = createQueueConnection(redisUrl);
     queueConnections.push(connection);
-    worker = await startTrainingWorker({ config, connection, registry, store, backend, logger, metrics });
+    worker = await startTrainingWorker({ config, connection, ...stores, artifacts, backend, logger, metrics });
     logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker taking training jobs');
     if (!app && config.WORKER_METRICS_PORT !== undefined) {
       metricsServer = await serveMetrics(metrics, config.WORKER_METRICS_PORT, config.HOST);
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
     await worker?.close();
     metricsServer?.close();
     await queue?.close();
-    await registry.close();
+    await stores.close();
     await redis.quit().catch(() => undefined);
     for (const connection of queueConnections) await connection.quit().catch(() => undefined);
     await localRedis?.stop();

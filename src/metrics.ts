@@ -2,12 +2,12 @@ import { createServer, type Server } from 'node:http';
 import * as tf from '@tensorflow/tfjs';
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import type { TrainingQueue } from './queue/training-queue.js';
-import type { Registry } from './registry/registry.js';
+import type { JobStore } from './jobs/job-store.js';
 import type { BackendInfo } from './tf/backend.js';
 
 /** What the API's scrape-time gauges read. */
 export interface ApiSources {
-  registry: Pick<Registry, 'countJobsByStatus'>;
+  jobs: Pick<JobStore, 'countByStatus'>;
   queue: Pick<TrainingQueue, 'getJobCounts'>;
   cache: { hits: number; misses: number };
 }
@@ -92,7 +92,7 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        const counts = await readWithin(() => sources.registry.countJobsByStatus());
+        const counts = await readWithin(() => sources.jobs.countByStatus());
         for (const [status, count] of Object.entries(counts ?? {})) this.set({ status }, count);
       },
     });

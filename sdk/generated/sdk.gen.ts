@@ -216,12 +216,11 @@ export const listDatasets = <ThrowOnError extends boolean = false>(options?: Opt
 });
 
 /**
- * Upload a dataset (JSON, CSV, NumPy .npz or .npy files)
+ * Upload a dataset as JSON
  *
  * Upload a dataset as JSON: `{"name", "x", "y", "class_names"?}`, nested arrays.
- * CSV, NumPy .npz and .npy files have their own operations (`POST /v1/datasets/csv`, `/npz`, `/npy`), each with one request body type;
- * this operation reads those bodies too, by their content type, for clients written before them.
- * Uploads stream to disk and are refused with 413 past the limit.
+ * Files have their own operations, one request body type each: `POST /v1/datasets/csv`, `/npz`, `/npy`.
+ * This operation reads those bodies too, by their content type, for clients written before them.
  */
 export const uploadDataset = <ThrowOnError extends boolean = false>(options: Options<UploadDatasetData, ThrowOnError>): RequestResult<UploadDatasetResponses, UploadDatasetErrors, ThrowOnError> => (options.client ?? client).post<UploadDatasetResponses, UploadDatasetErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -234,7 +233,9 @@ export const uploadDataset = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
- * Upload a CSV dataset (a header row; ?target= names the label column)
+ * Upload a dataset as a .csv file
+ *
+ * CSV with a header row; ?name= names the dataset, ?target= the label column(s). Streams to disk; refused with 413 past the upload limit.
  */
 export const uploadCsvDataset = <ThrowOnError extends boolean = false>(options: Options<UploadCsvDatasetData, ThrowOnError>): RequestResult<UploadCsvDatasetResponses, UploadCsvDatasetErrors, ThrowOnError> => (options.client ?? client).post<UploadCsvDatasetResponses, UploadCsvDatasetErrors, ThrowOnError>({
     bodySerializer: null,
@@ -248,7 +249,9 @@ export const uploadCsvDataset = <ThrowOnError extends boolean = false>(options: 
 });
 
 /**
- * Upload a NumPy .npz dataset with arrays x and y
+ * Upload a dataset as a .npz file
+ *
+ * a .npz archive as np.savez(file, x=..., y=...) writes it; name it with ?name=. Streams to disk; refused with 413 past the upload limit.
  */
 export const uploadNpzDataset = <ThrowOnError extends boolean = false>(options: Options<UploadNpzDatasetData, ThrowOnError>): RequestResult<UploadNpzDatasetResponses, UploadNpzDatasetErrors, ThrowOnError> => (options.client ?? client).post<UploadNpzDatasetResponses, UploadNpzDatasetErrors, ThrowOnError>({
     bodySerializer: null,
@@ -262,7 +265,9 @@ export const uploadNpzDataset = <ThrowOnError extends boolean = false>(options: 
 });
 
 /**
- * Upload NumPy .npy files x and y as a multipart form
+ * Upload a dataset as two .npy files, x and y, in a multipart form
+ *
+ * Streams to disk; refused with 413 past the upload limit.
  */
 export const uploadNpyDataset = <ThrowOnError extends boolean = false>(options: Options<UploadNpyDatasetData, ThrowOnError>): RequestResult<UploadNpyDatasetResponses, UploadNpyDatasetErrors, ThrowOnError> => (options.client ?? client).post<UploadNpyDatasetResponses, UploadNpyDatasetErrors, ThrowOnError>({
     ...formDataBodySerializer,

@@ -9,6 +9,17 @@ export type Activation = 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' | 'sigmoid
 export type ActivationLayer = {
     type: 'Activation';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    activation: Activation;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type ActivationLayerInput = {
+    type: 'Activation';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     activation: Activation;
@@ -20,6 +31,16 @@ export type ActivationLayer = {
 export type AddLayer = {
     type: 'Add';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type AddLayerInput = {
+    type: 'Add';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     input_shape?: Shape;
@@ -27,9 +48,27 @@ export type AddLayer = {
     batch_input_shape?: BatchShape;
 };
 
-export type Architecture = SequentialArchitecture | FunctionalArchitecture | KerasArchitecture;
+export type Architecture = SequentialArchitectureInput | FunctionalArchitectureInput | KerasArchitecture;
 
 export type AveragePooling1dLayer = {
+    type: 'AveragePooling1D';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number
+    ];
+    strides: number | [
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type AveragePooling1dLayerInput = {
     type: 'AveragePooling1D';
     name?: LayerName;
     trainable?: boolean;
@@ -50,6 +89,26 @@ export type AveragePooling1dLayer = {
 export type AveragePooling2dLayer = {
     type: 'AveragePooling2D';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type AveragePooling2dLayerInput = {
+    type: 'AveragePooling2D';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     pool_size?: number | [
@@ -68,6 +127,28 @@ export type AveragePooling2dLayer = {
 };
 
 export type AveragePooling3dLayer = {
+    type: 'AveragePooling3D';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number,
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number,
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type AveragePooling3dLayerInput = {
     type: 'AveragePooling3D';
     name?: LayerName;
     trainable?: boolean;
@@ -98,6 +179,30 @@ export type Backend = {
 export type BatchNormalizationLayer = {
     type: 'BatchNormalization';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    axis: number;
+    momentum: number;
+    epsilon: number;
+    center: true;
+    scale: true;
+    beta_initializer: Initializer;
+    gamma_initializer: Initializer;
+    moving_mean_initializer: Initializer;
+    moving_variance_initializer: Initializer;
+    beta_regularizer: Regularizer;
+    gamma_regularizer: Regularizer;
+    beta_constraint: null;
+    gamma_constraint: null;
+    synchronized: false;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type BatchNormalizationLayerInput = {
+    type: 'BatchNormalization';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     axis?: number;
@@ -105,12 +210,12 @@ export type BatchNormalizationLayer = {
     epsilon?: number;
     center?: true;
     scale?: true;
-    beta_initializer?: Initializer;
-    gamma_initializer?: Initializer;
-    moving_mean_initializer?: Initializer;
-    moving_variance_initializer?: Initializer;
-    beta_regularizer?: Regularizer;
-    gamma_regularizer?: Regularizer;
+    beta_initializer?: InitializerInput;
+    gamma_initializer?: InitializerInput;
+    moving_mean_initializer?: InitializerInput;
+    moving_variance_initializer?: InitializerInput;
+    beta_regularizer?: RegularizerInput;
+    gamma_regularizer?: RegularizerInput;
     beta_constraint?: null;
     gamma_constraint?: null;
     synchronized?: false;
@@ -147,12 +252,29 @@ export type BuiltinDataset = {
 };
 
 export type Compile = {
-    optimizer?: Optimizer;
+    optimizer: Optimizer;
+    loss: Loss;
+    metrics: Array<Metric>;
+};
+
+export type CompileInput = {
+    optimizer?: OptimizerInput;
     loss: Loss;
     metrics?: Array<Metric>;
 };
 
 export type ConcatenateLayer = {
+    type: 'Concatenate';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    axis: number;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type ConcatenateLayerInput = {
     type: 'Concatenate';
     name?: LayerName;
     trainable?: boolean;
@@ -164,6 +286,38 @@ export type ConcatenateLayer = {
 };
 
 export type Conv1dLayer = {
+    type: 'Conv1D';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    filters: number;
+    kernel_size: number | [
+        number
+    ];
+    strides: number | [
+        number
+    ];
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | null;
+    dilation_rate: number | [
+        number
+    ];
+    groups: 1;
+    activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    bias_constraint: null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type Conv1dLayerInput = {
     type: 'Conv1D';
     name?: LayerName;
     trainable?: boolean;
@@ -183,10 +337,10 @@ export type Conv1dLayer = {
     groups?: 1;
     activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     bias_constraint?: null;
@@ -196,6 +350,41 @@ export type Conv1dLayer = {
 };
 
 export type Conv2dLayer = {
+    type: 'Conv2D';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    filters: number;
+    kernel_size: number | [
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number
+    ];
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    dilation_rate: number | [
+        number,
+        number
+    ];
+    groups: 1;
+    activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    bias_constraint: null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type Conv2dLayerInput = {
     type: 'Conv2D';
     name?: LayerName;
     trainable?: boolean;
@@ -218,10 +407,10 @@ export type Conv2dLayer = {
     groups?: 1;
     activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     bias_constraint?: null;
@@ -231,6 +420,44 @@ export type Conv2dLayer = {
 };
 
 export type Conv3dLayer = {
+    type: 'Conv3D';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    filters: number;
+    kernel_size: number | [
+        number,
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number,
+        number
+    ];
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    dilation_rate: number | [
+        number,
+        number,
+        number
+    ];
+    groups: 1;
+    activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    bias_constraint: null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type Conv3dLayerInput = {
     type: 'Conv3D';
     name?: LayerName;
     trainable?: boolean;
@@ -256,10 +483,10 @@ export type Conv3dLayer = {
     groups?: 1;
     activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     bias_constraint?: null;
@@ -274,9 +501,9 @@ export type CreateJob = {
      */
     model: string | ModelDefinition;
     dataset: DatasetRef;
-    fit?: Fit;
-    preprocessing?: Preprocessing;
-    early_stopping?: EarlyStopping;
+    fit?: FitInput;
+    preprocessing?: PreprocessingInput;
+    early_stopping?: EarlyStoppingInput;
 };
 
 export type CreateModel = ModelDefinition & {
@@ -299,7 +526,6 @@ export type Dataset = {
      * ISO 8601, UTC
      */
     created_at: string;
-    artifact: string;
 };
 
 export type DatasetList = {
@@ -353,15 +579,35 @@ export type DatasetUpload = {
 export type DenseLayer = {
     type: 'Dense';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    units: number;
+    activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    bias_constraint: null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type DenseLayerInput = {
+    type: 'Dense';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     units: number;
     activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     bias_constraint?: null;
@@ -371,6 +617,19 @@ export type DenseLayer = {
 };
 
 export type DropoutLayer = {
+    type: 'Dropout';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    rate: number;
+    noise_shape: null;
+    seed: number | null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type DropoutLayerInput = {
     type: 'Dropout';
     name?: LayerName;
     trainable?: boolean;
@@ -384,6 +643,16 @@ export type DropoutLayer = {
 };
 
 export type EarlyStopping = {
+    monitor: string;
+    min_delta: number;
+    patience: number;
+    mode: 'auto' | 'min' | 'max';
+    baseline: number | null;
+    restore_best_weights: boolean;
+    start_from_epoch: number;
+};
+
+export type EarlyStoppingInput = {
     monitor?: string;
     min_delta?: number;
     patience?: number;
@@ -396,12 +665,29 @@ export type EarlyStopping = {
 export type EmbeddingLayer = {
     type: 'Embedding';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    input_dim: number;
+    output_dim: number;
+    embeddings_initializer: Initializer;
+    embeddings_regularizer: Regularizer;
+    activity_regularizer: null;
+    embeddings_constraint: null;
+    mask_zero: boolean;
+    input_length?: number | null;
+    input_shape?: Shape;
+    batch_input_shape?: BatchShape;
+};
+
+export type EmbeddingLayerInput = {
+    type: 'Embedding';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     input_dim: number;
     output_dim: number;
-    embeddings_initializer?: Initializer;
-    embeddings_regularizer?: Regularizer;
+    embeddings_initializer?: InitializerInput;
+    embeddings_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     embeddings_constraint?: null;
     mask_zero?: boolean;
@@ -454,6 +740,13 @@ export type Evaluation = {
 };
 
 export type Fit = {
+    epochs: number;
+    batch_size: number;
+    validation_split: number;
+    shuffle: boolean;
+};
+
+export type FitInput = {
     epochs?: number;
     batch_size?: number;
     validation_split?: number;
@@ -461,6 +754,17 @@ export type Fit = {
 };
 
 export type FlattenLayer = {
+    type: 'Flatten';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    data_format: 'channels_last' | 'channels_first' | null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type FlattenLayerInput = {
     type: 'Flatten';
     name?: LayerName;
     trainable?: boolean;
@@ -474,6 +778,15 @@ export type FlattenLayer = {
 export type FunctionalActivationLayer = {
     type: 'Activation';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    activation: Activation;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalActivationLayerInput = {
+    type: 'Activation';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     activation: Activation;
@@ -481,6 +794,14 @@ export type FunctionalActivationLayer = {
 };
 
 export type FunctionalAddLayer = {
+    type: 'Add';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalAddLayerInput = {
     type: 'Add';
     name: LayerName;
     trainable?: boolean;
@@ -503,7 +824,38 @@ export type FunctionalArchitecture = {
     ];
 };
 
+export type FunctionalArchitectureInput = {
+    type: 'functional';
+    inputs: [
+        {
+            name: LayerName;
+            shape: Shape;
+            dtype?: 'float32';
+        }
+    ];
+    layers: Array<FunctionalLayerInput>;
+    outputs: [
+        LayerName
+    ];
+};
+
 export type FunctionalAveragePooling1dLayer = {
+    type: 'AveragePooling1D';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number
+    ];
+    strides: number | [
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalAveragePooling1dLayerInput = {
     type: 'AveragePooling1D';
     name: LayerName;
     trainable?: boolean;
@@ -522,6 +874,24 @@ export type FunctionalAveragePooling1dLayer = {
 export type FunctionalAveragePooling2dLayer = {
     type: 'AveragePooling2D';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalAveragePooling2dLayerInput = {
+    type: 'AveragePooling2D';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     pool_size?: number | [
@@ -538,6 +908,26 @@ export type FunctionalAveragePooling2dLayer = {
 };
 
 export type FunctionalAveragePooling3dLayer = {
+    type: 'AveragePooling3D';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number,
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number,
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalAveragePooling3dLayerInput = {
     type: 'AveragePooling3D';
     name: LayerName;
     trainable?: boolean;
@@ -560,6 +950,28 @@ export type FunctionalAveragePooling3dLayer = {
 export type FunctionalBatchNormalizationLayer = {
     type: 'BatchNormalization';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    axis: number;
+    momentum: number;
+    epsilon: number;
+    center: true;
+    scale: true;
+    beta_initializer: Initializer;
+    gamma_initializer: Initializer;
+    moving_mean_initializer: Initializer;
+    moving_variance_initializer: Initializer;
+    beta_regularizer: Regularizer;
+    gamma_regularizer: Regularizer;
+    beta_constraint: null;
+    gamma_constraint: null;
+    synchronized: false;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalBatchNormalizationLayerInput = {
+    type: 'BatchNormalization';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     axis?: number;
@@ -567,12 +979,12 @@ export type FunctionalBatchNormalizationLayer = {
     epsilon?: number;
     center?: true;
     scale?: true;
-    beta_initializer?: Initializer;
-    gamma_initializer?: Initializer;
-    moving_mean_initializer?: Initializer;
-    moving_variance_initializer?: Initializer;
-    beta_regularizer?: Regularizer;
-    gamma_regularizer?: Regularizer;
+    beta_initializer?: InitializerInput;
+    gamma_initializer?: InitializerInput;
+    moving_mean_initializer?: InitializerInput;
+    moving_variance_initializer?: InitializerInput;
+    beta_regularizer?: RegularizerInput;
+    gamma_regularizer?: RegularizerInput;
     beta_constraint?: null;
     gamma_constraint?: null;
     synchronized?: false;
@@ -582,6 +994,15 @@ export type FunctionalBatchNormalizationLayer = {
 export type FunctionalConcatenateLayer = {
     type: 'Concatenate';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    axis: number;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalConcatenateLayerInput = {
+    type: 'Concatenate';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     axis?: number;
@@ -589,6 +1010,36 @@ export type FunctionalConcatenateLayer = {
 };
 
 export type FunctionalConv1dLayer = {
+    type: 'Conv1D';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    filters: number;
+    kernel_size: number | [
+        number
+    ];
+    strides: number | [
+        number
+    ];
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | null;
+    dilation_rate: number | [
+        number
+    ];
+    groups: 1;
+    activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    bias_constraint: null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalConv1dLayerInput = {
     type: 'Conv1D';
     name: LayerName;
     trainable?: boolean;
@@ -608,10 +1059,10 @@ export type FunctionalConv1dLayer = {
     groups?: 1;
     activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     bias_constraint?: null;
@@ -619,6 +1070,39 @@ export type FunctionalConv1dLayer = {
 };
 
 export type FunctionalConv2dLayer = {
+    type: 'Conv2D';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    filters: number;
+    kernel_size: number | [
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number
+    ];
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    dilation_rate: number | [
+        number,
+        number
+    ];
+    groups: 1;
+    activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    bias_constraint: null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalConv2dLayerInput = {
     type: 'Conv2D';
     name: LayerName;
     trainable?: boolean;
@@ -641,10 +1125,10 @@ export type FunctionalConv2dLayer = {
     groups?: 1;
     activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     bias_constraint?: null;
@@ -652,6 +1136,42 @@ export type FunctionalConv2dLayer = {
 };
 
 export type FunctionalConv3dLayer = {
+    type: 'Conv3D';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    filters: number;
+    kernel_size: number | [
+        number,
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number,
+        number
+    ];
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    dilation_rate: number | [
+        number,
+        number,
+        number
+    ];
+    groups: 1;
+    activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    bias_constraint: null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalConv3dLayerInput = {
     type: 'Conv3D';
     name: LayerName;
     trainable?: boolean;
@@ -677,10 +1197,10 @@ export type FunctionalConv3dLayer = {
     groups?: 1;
     activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     bias_constraint?: null;
@@ -690,15 +1210,33 @@ export type FunctionalConv3dLayer = {
 export type FunctionalDenseLayer = {
     type: 'Dense';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    units: number;
+    activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    bias_constraint: null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalDenseLayerInput = {
+    type: 'Dense';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     units: number;
     activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     bias_constraint?: null;
@@ -706,6 +1244,17 @@ export type FunctionalDenseLayer = {
 };
 
 export type FunctionalDropoutLayer = {
+    type: 'Dropout';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    rate: number;
+    noise_shape: null;
+    seed: number | null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalDropoutLayerInput = {
     type: 'Dropout';
     name: LayerName;
     trainable?: boolean;
@@ -719,12 +1268,28 @@ export type FunctionalDropoutLayer = {
 export type FunctionalEmbeddingLayer = {
     type: 'Embedding';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    input_dim: number;
+    output_dim: number;
+    embeddings_initializer: Initializer;
+    embeddings_regularizer: Regularizer;
+    activity_regularizer: null;
+    embeddings_constraint: null;
+    mask_zero: boolean;
+    input_length?: number | null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalEmbeddingLayerInput = {
+    type: 'Embedding';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     input_dim: number;
     output_dim: number;
-    embeddings_initializer?: Initializer;
-    embeddings_regularizer?: Regularizer;
+    embeddings_initializer?: InitializerInput;
+    embeddings_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     embeddings_constraint?: null;
     mask_zero?: boolean;
@@ -735,6 +1300,15 @@ export type FunctionalEmbeddingLayer = {
 export type FunctionalFlattenLayer = {
     type: 'Flatten';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    data_format: 'channels_last' | 'channels_first' | null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalFlattenLayerInput = {
+    type: 'Flatten';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     data_format?: 'channels_last' | 'channels_first' | null;
@@ -742,6 +1316,16 @@ export type FunctionalFlattenLayer = {
 };
 
 export type FunctionalGlobalAveragePooling1dLayer = {
+    type: 'GlobalAveragePooling1D';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    data_format: 'channels_last' | null;
+    keepdims: false;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalGlobalAveragePooling1dLayerInput = {
     type: 'GlobalAveragePooling1D';
     name: LayerName;
     trainable?: boolean;
@@ -754,6 +1338,16 @@ export type FunctionalGlobalAveragePooling1dLayer = {
 export type FunctionalGlobalAveragePooling2dLayer = {
     type: 'GlobalAveragePooling2D';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    data_format: 'channels_last' | 'channels_first' | null;
+    keepdims: false;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalGlobalAveragePooling2dLayerInput = {
+    type: 'GlobalAveragePooling2D';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     data_format?: 'channels_last' | 'channels_first' | null;
@@ -762,6 +1356,16 @@ export type FunctionalGlobalAveragePooling2dLayer = {
 };
 
 export type FunctionalGlobalMaxPooling1dLayer = {
+    type: 'GlobalMaxPooling1D';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    data_format: 'channels_last' | null;
+    keepdims: false;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalGlobalMaxPooling1dLayerInput = {
     type: 'GlobalMaxPooling1D';
     name: LayerName;
     trainable?: boolean;
@@ -774,6 +1378,16 @@ export type FunctionalGlobalMaxPooling1dLayer = {
 export type FunctionalGlobalMaxPooling2dLayer = {
     type: 'GlobalMaxPooling2D';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    data_format: 'channels_last' | 'channels_first' | null;
+    keepdims: false;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalGlobalMaxPooling2dLayerInput = {
+    type: 'GlobalMaxPooling2D';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     data_format?: 'channels_last' | 'channels_first' | null;
@@ -784,18 +1398,52 @@ export type FunctionalGlobalMaxPooling2dLayer = {
 export type FunctionalGruLayer = {
     type: 'GRU';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    units: number;
+    activation: Activation;
+    recurrent_activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    recurrent_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    recurrent_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    recurrent_constraint: null;
+    bias_constraint: null;
+    dropout: number;
+    recurrent_dropout: number;
+    seed: number | null;
+    return_sequences: boolean;
+    return_state: false;
+    go_backwards: boolean;
+    stateful: false;
+    unroll: boolean;
+    use_cudnn?: 'auto' | boolean;
+    implementation?: 1 | 2;
+    time_major?: false;
+    reset_after: boolean;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalGruLayerInput = {
+    type: 'GRU';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     units: number;
     activation?: Activation;
     recurrent_activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    recurrent_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    recurrent_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    recurrent_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    recurrent_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     recurrent_constraint?: null;
@@ -817,7 +1465,28 @@ export type FunctionalGruLayer = {
 
 export type FunctionalLayer = FunctionalDenseLayer | FunctionalActivationLayer | FunctionalDropoutLayer | FunctionalFlattenLayer | FunctionalReshapeLayer | FunctionalRescalingLayer | FunctionalEmbeddingLayer | FunctionalConv1dLayer | FunctionalConv2dLayer | FunctionalConv3dLayer | FunctionalMaxPooling1dLayer | FunctionalMaxPooling2dLayer | FunctionalMaxPooling3dLayer | FunctionalAveragePooling1dLayer | FunctionalAveragePooling2dLayer | FunctionalAveragePooling3dLayer | FunctionalGlobalAveragePooling1dLayer | FunctionalGlobalAveragePooling2dLayer | FunctionalGlobalMaxPooling1dLayer | FunctionalGlobalMaxPooling2dLayer | FunctionalBatchNormalizationLayer | FunctionalLayerNormalizationLayer | FunctionalConcatenateLayer | FunctionalAddLayer | FunctionalLstmLayer | FunctionalGruLayer;
 
+export type FunctionalLayerInput = FunctionalDenseLayerInput | FunctionalActivationLayerInput | FunctionalDropoutLayerInput | FunctionalFlattenLayerInput | FunctionalReshapeLayerInput | FunctionalRescalingLayerInput | FunctionalEmbeddingLayerInput | FunctionalConv1dLayerInput | FunctionalConv2dLayerInput | FunctionalConv3dLayerInput | FunctionalMaxPooling1dLayerInput | FunctionalMaxPooling2dLayerInput | FunctionalMaxPooling3dLayerInput | FunctionalAveragePooling1dLayerInput | FunctionalAveragePooling2dLayerInput | FunctionalAveragePooling3dLayerInput | FunctionalGlobalAveragePooling1dLayerInput | FunctionalGlobalAveragePooling2dLayerInput | FunctionalGlobalMaxPooling1dLayerInput | FunctionalGlobalMaxPooling2dLayerInput | FunctionalBatchNormalizationLayerInput | FunctionalLayerNormalizationLayerInput | FunctionalConcatenateLayerInput | FunctionalAddLayerInput | FunctionalLstmLayerInput | FunctionalGruLayerInput;
+
 export type FunctionalLayerNormalizationLayer = {
+    type: 'LayerNormalization';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    axis: number | Array<number>;
+    epsilon: number;
+    center: true;
+    scale: true;
+    rms_scaling: false;
+    beta_initializer: Initializer;
+    gamma_initializer: Initializer;
+    beta_regularizer: Regularizer;
+    gamma_regularizer: Regularizer;
+    beta_constraint: null;
+    gamma_constraint: null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalLayerNormalizationLayerInput = {
     type: 'LayerNormalization';
     name: LayerName;
     trainable?: boolean;
@@ -827,10 +1496,10 @@ export type FunctionalLayerNormalizationLayer = {
     center?: true;
     scale?: true;
     rms_scaling?: false;
-    beta_initializer?: Initializer;
-    gamma_initializer?: Initializer;
-    beta_regularizer?: Regularizer;
-    gamma_regularizer?: Regularizer;
+    beta_initializer?: InitializerInput;
+    gamma_initializer?: InitializerInput;
+    beta_regularizer?: RegularizerInput;
+    gamma_regularizer?: RegularizerInput;
     beta_constraint?: null;
     gamma_constraint?: null;
     inputs: Array<LayerName>;
@@ -839,18 +1508,52 @@ export type FunctionalLayerNormalizationLayer = {
 export type FunctionalLstmLayer = {
     type: 'LSTM';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    units: number;
+    activation: Activation;
+    recurrent_activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    recurrent_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    recurrent_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    recurrent_constraint: null;
+    bias_constraint: null;
+    dropout: number;
+    recurrent_dropout: number;
+    seed: number | null;
+    return_sequences: boolean;
+    return_state: false;
+    go_backwards: boolean;
+    stateful: false;
+    unroll: boolean;
+    use_cudnn?: 'auto' | boolean;
+    implementation?: 1 | 2;
+    time_major?: false;
+    unit_forget_bias: boolean;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalLstmLayerInput = {
+    type: 'LSTM';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     units: number;
     activation?: Activation;
     recurrent_activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    recurrent_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    recurrent_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    recurrent_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    recurrent_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     recurrent_constraint?: null;
@@ -873,6 +1576,22 @@ export type FunctionalLstmLayer = {
 export type FunctionalMaxPooling1dLayer = {
     type: 'MaxPooling1D';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number
+    ];
+    strides: number | [
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalMaxPooling1dLayerInput = {
+    type: 'MaxPooling1D';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     pool_size?: number | [
@@ -887,6 +1606,24 @@ export type FunctionalMaxPooling1dLayer = {
 };
 
 export type FunctionalMaxPooling2dLayer = {
+    type: 'MaxPooling2D';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalMaxPooling2dLayerInput = {
     type: 'MaxPooling2D';
     name: LayerName;
     trainable?: boolean;
@@ -905,6 +1642,26 @@ export type FunctionalMaxPooling2dLayer = {
 };
 
 export type FunctionalMaxPooling3dLayer = {
+    type: 'MaxPooling3D';
+    name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number,
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number,
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalMaxPooling3dLayerInput = {
     type: 'MaxPooling3D';
     name: LayerName;
     trainable?: boolean;
@@ -927,6 +1684,16 @@ export type FunctionalMaxPooling3dLayer = {
 export type FunctionalRescalingLayer = {
     type: 'Rescaling';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    scale: number;
+    offset: number;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalRescalingLayerInput = {
+    type: 'Rescaling';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     scale: number;
@@ -937,6 +1704,15 @@ export type FunctionalRescalingLayer = {
 export type FunctionalReshapeLayer = {
     type: 'Reshape';
     name: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    target_shape: Array<number>;
+    inputs: Array<LayerName>;
+};
+
+export type FunctionalReshapeLayerInput = {
+    type: 'Reshape';
+    name: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     target_shape: Array<number>;
@@ -944,6 +1720,18 @@ export type FunctionalReshapeLayer = {
 };
 
 export type GlobalAveragePooling1dLayer = {
+    type: 'GlobalAveragePooling1D';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    data_format: 'channels_last' | null;
+    keepdims: false;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type GlobalAveragePooling1dLayerInput = {
     type: 'GlobalAveragePooling1D';
     name?: LayerName;
     trainable?: boolean;
@@ -958,6 +1746,18 @@ export type GlobalAveragePooling1dLayer = {
 export type GlobalAveragePooling2dLayer = {
     type: 'GlobalAveragePooling2D';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    data_format: 'channels_last' | 'channels_first' | null;
+    keepdims: false;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type GlobalAveragePooling2dLayerInput = {
+    type: 'GlobalAveragePooling2D';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     data_format?: 'channels_last' | 'channels_first' | null;
@@ -968,6 +1768,18 @@ export type GlobalAveragePooling2dLayer = {
 };
 
 export type GlobalMaxPooling1dLayer = {
+    type: 'GlobalMaxPooling1D';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    data_format: 'channels_last' | null;
+    keepdims: false;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type GlobalMaxPooling1dLayerInput = {
     type: 'GlobalMaxPooling1D';
     name?: LayerName;
     trainable?: boolean;
@@ -982,6 +1794,18 @@ export type GlobalMaxPooling1dLayer = {
 export type GlobalMaxPooling2dLayer = {
     type: 'GlobalMaxPooling2D';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    data_format: 'channels_last' | 'channels_first' | null;
+    keepdims: false;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type GlobalMaxPooling2dLayerInput = {
+    type: 'GlobalMaxPooling2D';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     data_format?: 'channels_last' | 'channels_first' | null;
@@ -994,18 +1818,54 @@ export type GlobalMaxPooling2dLayer = {
 export type GruLayer = {
     type: 'GRU';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    units: number;
+    activation: Activation;
+    recurrent_activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    recurrent_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    recurrent_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    recurrent_constraint: null;
+    bias_constraint: null;
+    dropout: number;
+    recurrent_dropout: number;
+    seed: number | null;
+    return_sequences: boolean;
+    return_state: false;
+    go_backwards: boolean;
+    stateful: false;
+    unroll: boolean;
+    use_cudnn?: 'auto' | boolean;
+    implementation?: 1 | 2;
+    time_major?: false;
+    reset_after: boolean;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type GruLayerInput = {
+    type: 'GRU';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     units: number;
     activation?: Activation;
     recurrent_activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    recurrent_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    recurrent_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    recurrent_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    recurrent_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     recurrent_constraint?: null;
@@ -1032,6 +1892,123 @@ export type History = {
 };
 
 export type Initializer = 'glorot_uniform' | 'GlorotUniform' | 'glorot_normal' | 'GlorotNormal' | 'he_uniform' | 'HeUniform' | 'he_normal' | 'HeNormal' | 'lecun_uniform' | 'LecunUniform' | 'lecun_normal' | 'LecunNormal' | 'zeros' | 'zero' | 'Zeros' | 'ones' | 'one' | 'Ones' | 'constant' | 'Constant' | 'random_normal' | 'normal' | 'RandomNormal' | 'random_uniform' | 'uniform' | 'RandomUniform' | 'truncated_normal' | 'TruncatedNormal' | 'orthogonal' | 'Orthogonal' | 'identity' | 'Identity' | 'variance_scaling' | 'VarianceScaling' | {
+    class_name: 'GlorotUniform';
+    config: {
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'GlorotNormal';
+    config: {
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'HeUniform';
+    config: {
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'HeNormal';
+    config: {
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'LecunUniform';
+    config: {
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'LecunNormal';
+    config: {
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'Zeros';
+    config: {
+        [key: string]: never;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'Ones';
+    config: {
+        [key: string]: never;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'Constant';
+    config: {
+        value: number;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'RandomNormal';
+    config: {
+        mean: number;
+        stddev: number;
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'RandomUniform';
+    config: {
+        minval: number;
+        maxval: number;
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'TruncatedNormal';
+    config: {
+        mean: number;
+        stddev: number;
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'Orthogonal' | 'OrthogonalInitializer';
+    config: {
+        gain: number;
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'Identity' | 'IdentityInitializer';
+    config: {
+        gain: number;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'VarianceScaling';
+    config: {
+        scale: number;
+        mode: 'fan_in' | 'fan_out' | 'fan_avg';
+        distribution: 'truncated_normal' | 'normal' | 'uniform';
+        seed?: number | null;
+    };
+    module?: string;
+    registered_name?: string | null;
+};
+
+export type InitializerInput = 'glorot_uniform' | 'GlorotUniform' | 'glorot_normal' | 'GlorotNormal' | 'he_uniform' | 'HeUniform' | 'he_normal' | 'HeNormal' | 'lecun_uniform' | 'LecunUniform' | 'lecun_normal' | 'LecunNormal' | 'zeros' | 'zero' | 'Zeros' | 'ones' | 'one' | 'Ones' | 'constant' | 'Constant' | 'random_normal' | 'normal' | 'RandomNormal' | 'random_uniform' | 'uniform' | 'RandomUniform' | 'truncated_normal' | 'TruncatedNormal' | 'orthogonal' | 'Orthogonal' | 'identity' | 'Identity' | 'variance_scaling' | 'VarianceScaling' | {
     class_name: 'GlorotUniform';
     config?: {
         seed?: number | null;
@@ -1151,6 +2128,22 @@ export type Initializer = 'glorot_uniform' | 'GlorotUniform' | 'glorot_normal' |
 export type InputLayer = {
     type: 'InputLayer';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    shape?: Shape;
+    input_shape?: Shape;
+    batch_shape?: BatchShape;
+    batch_input_shape?: BatchShape;
+    batch_size?: null;
+    sparse?: false;
+    ragged?: false;
+    optional?: false;
+    input_dim?: number;
+};
+
+export type InputLayerInput = {
+    type: 'InputLayer';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     shape?: Shape;
@@ -1194,17 +2187,19 @@ export type Job = {
     model_id: string;
     model_name: string;
     dataset: {
-        [key: string]: unknown;
+        kind: 'stored';
+        id: string;
+    } | {
+        kind: 'builtin';
+        name: string;
+        split?: string;
+        limit?: number;
+    } | {
+        kind: 'inline';
     };
-    fit: {
-        [key: string]: unknown;
-    };
-    preprocessing: {
-        [key: string]: unknown;
-    } | null;
-    early_stopping: {
-        [key: string]: unknown;
-    } | null;
+    fit: Fit;
+    preprocessing: Preprocessing | null;
+    early_stopping: EarlyStopping | null;
     status: JobStatus;
     progress: JobProgress;
     history: History;
@@ -1288,6 +2283,27 @@ export type LayerName = string;
 export type LayerNormalizationLayer = {
     type: 'LayerNormalization';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    axis: number | Array<number>;
+    epsilon: number;
+    center: true;
+    scale: true;
+    rms_scaling: false;
+    beta_initializer: Initializer;
+    gamma_initializer: Initializer;
+    beta_regularizer: Regularizer;
+    gamma_regularizer: Regularizer;
+    beta_constraint: null;
+    gamma_constraint: null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type LayerNormalizationLayerInput = {
+    type: 'LayerNormalization';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     axis?: number | Array<number>;
@@ -1295,10 +2311,10 @@ export type LayerNormalizationLayer = {
     center?: true;
     scale?: true;
     rms_scaling?: false;
-    beta_initializer?: Initializer;
-    gamma_initializer?: Initializer;
-    beta_regularizer?: Regularizer;
-    gamma_regularizer?: Regularizer;
+    beta_initializer?: InitializerInput;
+    gamma_initializer?: InitializerInput;
+    beta_regularizer?: RegularizerInput;
+    gamma_regularizer?: RegularizerInput;
     beta_constraint?: null;
     gamma_constraint?: null;
     input_shape?: Shape;
@@ -1343,18 +2359,54 @@ export type Loss = 'mean_squared_error' | 'mse' | 'MSE' | 'mean_absolute_error' 
 export type LstmLayer = {
     type: 'LSTM';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    units: number;
+    activation: Activation;
+    recurrent_activation: Activation;
+    use_bias: boolean;
+    kernel_initializer: Initializer;
+    recurrent_initializer: Initializer;
+    bias_initializer: Initializer;
+    kernel_regularizer: Regularizer;
+    recurrent_regularizer: Regularizer;
+    bias_regularizer: Regularizer;
+    activity_regularizer: null;
+    kernel_constraint: null;
+    recurrent_constraint: null;
+    bias_constraint: null;
+    dropout: number;
+    recurrent_dropout: number;
+    seed: number | null;
+    return_sequences: boolean;
+    return_state: false;
+    go_backwards: boolean;
+    stateful: false;
+    unroll: boolean;
+    use_cudnn?: 'auto' | boolean;
+    implementation?: 1 | 2;
+    time_major?: false;
+    unit_forget_bias: boolean;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type LstmLayerInput = {
+    type: 'LSTM';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     units: number;
     activation?: Activation;
     recurrent_activation?: Activation;
     use_bias?: boolean;
-    kernel_initializer?: Initializer;
-    recurrent_initializer?: Initializer;
-    bias_initializer?: Initializer;
-    kernel_regularizer?: Regularizer;
-    recurrent_regularizer?: Regularizer;
-    bias_regularizer?: Regularizer;
+    kernel_initializer?: InitializerInput;
+    recurrent_initializer?: InitializerInput;
+    bias_initializer?: InitializerInput;
+    kernel_regularizer?: RegularizerInput;
+    recurrent_regularizer?: RegularizerInput;
+    bias_regularizer?: RegularizerInput;
     activity_regularizer?: null;
     kernel_constraint?: null;
     recurrent_constraint?: null;
@@ -1379,6 +2431,24 @@ export type LstmLayer = {
 export type MaxPooling1dLayer = {
     type: 'MaxPooling1D';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number
+    ];
+    strides: number | [
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type MaxPooling1dLayerInput = {
+    type: 'MaxPooling1D';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     pool_size?: number | [
@@ -1395,6 +2465,26 @@ export type MaxPooling1dLayer = {
 };
 
 export type MaxPooling2dLayer = {
+    type: 'MaxPooling2D';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type MaxPooling2dLayerInput = {
     type: 'MaxPooling2D';
     name?: LayerName;
     trainable?: boolean;
@@ -1415,6 +2505,28 @@ export type MaxPooling2dLayer = {
 };
 
 export type MaxPooling3dLayer = {
+    type: 'MaxPooling3D';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    pool_size: number | [
+        number,
+        number,
+        number
+    ];
+    strides: number | [
+        number,
+        number,
+        number
+    ] | null;
+    padding: 'valid' | 'same';
+    data_format: 'channels_last' | 'channels_first' | null;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type MaxPooling3dLayerInput = {
     type: 'MaxPooling3D';
     name?: LayerName;
     trainable?: boolean;
@@ -1441,13 +2553,9 @@ export type Metric = 'accuracy' | 'acc' | 'binary_accuracy' | 'categorical_accur
 export type Model = {
     id: string;
     name: string;
-    definition: {
-        [key: string]: unknown;
-    };
+    definition: StoredModelDefinition;
     input_shape: Array<number> | null;
-    summary: {
-        [key: string]: unknown;
-    } | null;
+    summary: ModelSummary | null;
     /**
      * ISO 8601, UTC
      */
@@ -1461,7 +2569,7 @@ export type Model = {
 
 export type ModelDefinition = {
     name?: string;
-    compile?: Compile;
+    compile?: CompileInput;
     architecture: Architecture;
 };
 
@@ -1469,7 +2577,106 @@ export type ModelList = {
     models: Array<Model>;
 };
 
+export type ModelSummary = {
+    layers: Array<{
+        name: string;
+        type: string;
+        output_shape: Array<number | null>;
+        params: number;
+    }>;
+    total_params: number;
+    trainable_params: number;
+    non_trainable_params: number;
+    input_shape: Array<number | null>;
+    output_shape: Array<number | null>;
+};
+
 export type Optimizer = 'sgd' | 'SGD' | 'adam' | 'Adam' | 'rmsprop' | 'RMSprop' | 'adagrad' | 'Adagrad' | 'adadelta' | 'Adadelta' | 'adamax' | 'Adamax' | {
+    type: 'sgd' | 'SGD';
+    name?: string;
+    weight_decay?: null;
+    clipnorm?: null;
+    clipvalue?: null;
+    global_clipnorm?: null;
+    use_ema?: false;
+    loss_scale_factor?: null;
+    gradient_accumulation_steps?: null;
+    learning_rate: number;
+    momentum: number;
+    nesterov: boolean;
+} | {
+    type: 'adam' | 'Adam';
+    name?: string;
+    weight_decay?: null;
+    clipnorm?: null;
+    clipvalue?: null;
+    global_clipnorm?: null;
+    use_ema?: false;
+    loss_scale_factor?: null;
+    gradient_accumulation_steps?: null;
+    learning_rate: number;
+    beta_1: number;
+    beta_2: number;
+    epsilon: number;
+    amsgrad: false;
+} | {
+    type: 'rmsprop' | 'RMSprop';
+    name?: string;
+    weight_decay?: null;
+    clipnorm?: null;
+    clipvalue?: null;
+    global_clipnorm?: null;
+    use_ema?: false;
+    loss_scale_factor?: null;
+    gradient_accumulation_steps?: null;
+    learning_rate: number;
+    rho: number;
+    momentum: number;
+    epsilon: number;
+    centered: false;
+} | {
+    type: 'adagrad' | 'Adagrad';
+    name?: string;
+    weight_decay?: null;
+    clipnorm?: null;
+    clipvalue?: null;
+    global_clipnorm?: null;
+    use_ema?: false;
+    loss_scale_factor?: null;
+    gradient_accumulation_steps?: null;
+    learning_rate: number;
+    initial_accumulator_value: number;
+    epsilon: 1e-7;
+} | {
+    type: 'adadelta' | 'Adadelta';
+    name?: string;
+    weight_decay?: null;
+    clipnorm?: null;
+    clipvalue?: null;
+    global_clipnorm?: null;
+    use_ema?: false;
+    loss_scale_factor?: null;
+    gradient_accumulation_steps?: null;
+    learning_rate: number;
+    rho: number;
+    epsilon: number;
+} | {
+    type: 'adamax' | 'Adamax';
+    name?: string;
+    weight_decay?: null;
+    clipnorm?: null;
+    clipvalue?: null;
+    global_clipnorm?: null;
+    use_ema?: false;
+    loss_scale_factor?: null;
+    gradient_accumulation_steps?: null;
+    learning_rate: number;
+    beta_1: number;
+    beta_2: number;
+    epsilon: number;
+};
+
+export type OptimizerInput = 'sgd' | 'SGD' | 'adam' | 'Adam' | 'rmsprop' | 'RMSprop' | 'adagrad' | 'Adagrad' | 'adadelta' | 'Adadelta' | 'adamax' | 'Adamax' | {
     type: 'sgd' | 'SGD';
     name?: string;
     weight_decay?: null;
@@ -1582,12 +2789,65 @@ export type Preprocessing = {
     standardize?: boolean;
     rescale?: {
         scale: number;
+        offset: number;
+    };
+    one_hot?: boolean;
+};
+
+export type PreprocessingInput = {
+    standardize?: boolean;
+    rescale?: {
+        scale: number;
         offset?: number;
     };
     one_hot?: boolean;
 };
 
+export type PreprocessingState = {
+    standardize?: {
+        /**
+         * per feature, over the training rows (after rescale)
+         */
+        mean: Array<number>;
+        /**
+         * per feature divisor: the population std, 1 for a constant feature
+         */
+        std: Array<number>;
+    };
+    rescale?: {
+        scale: number;
+        offset: number;
+    };
+    one_hot?: {
+        num_classes: number;
+    };
+};
+
 export type Regularizer = 'l1' | 'l2' | 'l1_l2' | 'L1' | 'L2' | 'L1L2' | {
+    class_name: 'L1';
+    config: {
+        l1: number;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'L2';
+    config: {
+        l2: number;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | {
+    class_name: 'L1L2';
+    config: {
+        l1: number;
+        l2: number;
+    };
+    module?: string;
+    registered_name?: string | null;
+} | null;
+
+export type RegularizerInput = 'l1' | 'l2' | 'l1_l2' | 'L1' | 'L2' | 'L1L2' | {
     class_name: 'L1';
     config?: {
         l1?: number;
@@ -1614,6 +2874,18 @@ export type Regularizer = 'l1' | 'l2' | 'l1_l2' | 'L1' | 'L2' | 'L1L2' | {
 export type RescalingLayer = {
     type: 'Rescaling';
     name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    scale: number;
+    offset: number;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type RescalingLayerInput = {
+    type: 'Rescaling';
+    name?: LayerName;
     trainable?: boolean;
     dtype?: LayerDtype;
     scale: number;
@@ -1624,6 +2896,17 @@ export type RescalingLayer = {
 };
 
 export type ReshapeLayer = {
+    type: 'Reshape';
+    name?: LayerName;
+    trainable: boolean;
+    dtype?: LayerDtype;
+    target_shape: Array<number>;
+    input_shape?: Shape;
+    input_dim?: number;
+    batch_input_shape?: BatchShape;
+};
+
+export type ReshapeLayerInput = {
     type: 'Reshape';
     name?: LayerName;
     trainable?: boolean;
@@ -1640,9 +2923,23 @@ export type SequentialArchitecture = {
     layers: Array<SequentialLayer>;
 };
 
+export type SequentialArchitectureInput = {
+    type: 'sequential';
+    input_shape?: Shape;
+    layers: Array<SequentialLayerInput>;
+};
+
 export type SequentialLayer = InputLayer | DenseLayer | ActivationLayer | DropoutLayer | FlattenLayer | ReshapeLayer | RescalingLayer | EmbeddingLayer | Conv1dLayer | Conv2dLayer | Conv3dLayer | MaxPooling1dLayer | MaxPooling2dLayer | MaxPooling3dLayer | AveragePooling1dLayer | AveragePooling2dLayer | AveragePooling3dLayer | GlobalAveragePooling1dLayer | GlobalAveragePooling2dLayer | GlobalMaxPooling1dLayer | GlobalMaxPooling2dLayer | BatchNormalizationLayer | LayerNormalizationLayer | ConcatenateLayer | AddLayer | LstmLayer | GruLayer;
 
+export type SequentialLayerInput = InputLayerInput | DenseLayerInput | ActivationLayerInput | DropoutLayerInput | FlattenLayerInput | ReshapeLayerInput | RescalingLayerInput | EmbeddingLayerInput | Conv1dLayerInput | Conv2dLayerInput | Conv3dLayerInput | MaxPooling1dLayerInput | MaxPooling2dLayerInput | MaxPooling3dLayerInput | AveragePooling1dLayerInput | AveragePooling2dLayerInput | AveragePooling3dLayerInput | GlobalAveragePooling1dLayerInput | GlobalAveragePooling2dLayerInput | GlobalMaxPooling1dLayerInput | GlobalMaxPooling2dLayerInput | BatchNormalizationLayerInput | LayerNormalizationLayerInput | ConcatenateLayerInput | AddLayerInput | LstmLayerInput | GruLayerInput;
+
 export type Shape = Array<number>;
+
+export type StoredModelDefinition = {
+    name?: string;
+    compile?: Compile;
+    architecture: SequentialArchitecture | FunctionalArchitecture;
+};
 
 /**
  * Numbers as nested arrays, outermost axis first, every array at one depth the same length: the shape [2, 3] is [[a, b, c], [d, e, f]]. A batch (instances, x, predictions, a layer output) has the samples as its first axis, each sample shaped as the model input or output.
@@ -1657,21 +2954,16 @@ export type Version = {
      * ISO 8601, UTC
      */
     created_at: string;
-    summary: {
-        [key: string]: unknown;
-    };
+    summary: ModelSummary;
     metrics: {
         [key: string]: number | null;
     };
     history: History;
-    preprocessing: {
-        [key: string]: unknown;
-    } | null;
+    preprocessing: PreprocessingState | null;
     backend: Backend;
     input_shape: Array<number | null>;
     output_shape: Array<number | null>;
     class_names: Array<string> | null;
-    artifact: string;
 };
 
 export type VersionList = {

@@ -6,16 +6,18 @@ import type { Config } from '../config.js';
 import { Metrics } from '../metrics.js';
 import type { TrainingQueue } from '../queue/training-queue.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
-import type { Registry } from '../registry/registry.js';
+import type { Stores } from '../registry/stores.js';
 import type { BackendInfo } from '../tf/backend.js';
 import { ModelCache } from './model-cache.js';
 import authPlugin from './plugins/auth.js';
+import dashboardPlugin from './plugins/dashboard.js';
 import errorsPlugin from './plugins/errors.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
 import { RequestLogController, requestIdOf } from './plugins/request-log.js';
 import securityPlugin from './plugins/security.js';
+import servicesPlugin from './plugins/services.js';
 import datasetRoutes from './routes/datasets.js';
 import healthRoutes from './routes/health.js';
 import jobRoutes from './routes/jobs.js';
@@ -24,63 +26,63 @@ import servingRoutes from './routes/serving.js';
 import versionRoutes from './routes/versions.js';
 import { MAX_NAME_LENGTH } from './schemas/common.js';
 
-export interface AppDeps {
+export interface BuildAppOptions {
   config: Config;
+  /** For /readyz's ping. */
   redis: Redis;
-  registry: Registry;
-  store: ArtifactStore;
+  stores: Pick<Stores, 'models' | 'datasets' | 'jobs' | 'events'>;
+  artifacts: ArtifactStore;
   queue: TrainingQueue;
   backend: BackendInfo;
-  cache: ModelCache;
-  metrics: Metrics;
-  /** Flipped by main on SIGTERM, so /readyz turns away new traffic first. */
-  lifecycle: { shuttingDown: boolean };
-}
-
-export interface BuildAppOptions extends Omit<AppDeps, 'cache' | 'metrics' | 'lifecycle'> {
   logger?: Logger | false;
   /** Shared with the worker under `modelyard all`; the app's own otherwise. */
   metrics?: Metrics;
+  /** Flipped by main on SIGTERM, so /readyz turns away new traffic first. */
   lifecycle?: { shuttingDown: boolean };
 }
 
 /** The HTTP API; main and the tests listen with it. */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
-  const { logger = false, ...rest } = options;
+  const { config, stores, logger = false } = options;
   const app = Fastify({
     loggerInstance: (logger || undefined) as FastifyBaseLogger | undefined,
-    bodyLimit: rest.config.BODY_LIMIT,
+    bodyLimit: config.BODY_LIMIT,
     // Names are path segments: every name creation accepts must fit (Fastify answers 414 outside the error shape otherwise).
-    maxParamLength: MAX_NAME_LENGTH,
+    routerOptions: { maxParamLength: MAX_NAME_LENGTH },
     genReqId: requestIdOf,
     logController: new RequestLogController(),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const deps: AppDeps = {
-    ...rest,
-    cache: new ModelCache({ registry: rest.registry, store: rest.store, size: rest.config.MODEL_CACHE_SIZE }),
-    metrics: rest.metrics ?? new Metrics(rest.backend),
-    lifecycle: rest.lifecycle ?? { shuttingDown: false },
-  };
-  app.addHook('onClose', async () => deps.cache.clear());
+  const modelCache = new ModelCache({ models: stores.models, artifacts: options.artifacts, size: config.MODEL_CACHE_SIZE });
+  app.addHook('onClose', async () => modelCache.clear());
   // Set first thing, so every reply carries it: errors, and event streams that bypass onSend.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
+  await app.register(servicesPlugin, {
+    config,
+    redis: options.redis,
+    models: stores.models,
+    datasets: stores.datasets,
+    jobs: stores.jobs,
+    jobEvents: stores.events,
+    artifacts: options.artifacts,
+    queue: options.queue,
+    backend: options.backend,
+    modelCache,
+    metrics: options.metrics ?? new Metrics(options.backend),
+    lifecycle: options.lifecycle ?? { shuttingDown: false },
+  });
   await app.register(errorsPlugin);
-  await app.register(securityPlugin, { corsOrigins: rest.config.CORS_ORIGINS });
-  await app.register(authPlugin, { keys: rest.config.API_KEYS });
-  await app.register(rateLimitPlugin, { max: rest.config.RATE_LIMIT_MAX, windowMs: rest.config.RATE_LIMIT_WINDOW_MS });
+  await app.register(securityPlugin, { corsOrigins: config.CORS_ORIGINS });
+  await app.register(authPlugin, { keys: config.API_KEYS });
+  await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
   await app.register(openapiPlugin);
-  await app.register(metricsPlugin, deps);
-  await app.register(healthRoutes, deps);
-  await app.register(modelRoutes, deps);
-  await app.register(versionRoutes, deps);
-  await app.register(servingRoutes, deps);
-  await app.register(jobRoutes, deps);
-  await app.register(datasetRoutes, deps);
+  await app.register(metricsPlugin);
+  for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, jobRoutes, datasetRoutes]) await app.register(routes);
+  await app.register(dashboardPlugin);
   return app;
 }

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { LRUCache } from 'lru-cache';
-import { loadModelArtifacts, type ArtifactStore } from '../registry/artifacts.js';
-import { compileModel, type ModelDefinition } from '../models/index.js';
+import { compileModel } from '../models/index.js';
 import { PredictBatcher } from '../models/predict-batcher.js';
-import type { Registry } from '../registry/registry.js';
+import type { ArtifactStore } from '../registry/artifacts.js';
+import { loadModelArtifacts } from '../registry/model-artifacts.js';
+import type { ModelStore } from '../registry/model-store.js';
 import type { VersionRecord } from '../registry/records.js';
 
 export interface LoadedVersion {
@@ -14,8 +15,8 @@ export interface LoadedVersion {
 }
 
 export interface ModelCacheOptions {
-  registry: Registry;
-  store: ArtifactStore;
+  models: Pick<ModelStore, 'get' | 'getVersion'>;
+  artifacts: ArtifactStore;
   size: number;
 }
 
@@ -66,11 +67,11 @@ export class ModelCache {
   }
 
   private async load(modelId: string, version: number): Promise<LoadedVersion> {
-    const { registry, store } = this.options;
-    const [record, owner] = await Promise.all([registry.getVersion(modelId, version), registry.getModel(modelId)]);
-    const model = await tf.loadLayersModel(tf.io.fromMemory(await loadModelArtifacts(store, record.artifact)));
+    const { models, artifacts } = this.options;
+    const [record, owner] = await Promise.all([models.getVersion(modelId, version), models.get(modelId)]);
+    const model = await tf.loadLayersModel(tf.io.fromMemory(await loadModelArtifacts(artifacts, record.artifact)));
     // Saved weights carry no loss or metrics; evaluate needs the ones the model was defined with.
-    const compile = (owner.definition as ModelDefinition).compile;
+    const { compile } = owner.definition;
     if (compile) compileModel(model, compile);
     return { record, model, batcher: new PredictBatcher(model) };
   }

@@ -1,16 +1,8 @@
 import { Queue, type QueueOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { z } from 'zod';
+import { TrainingJobDataSchema, type TrainingJobData } from '../jobs/contract.js';
 
 export const TRAINING_QUEUE = 'training';
-
-/**
- * What travels through the queue: only the job's id. The job record in the
- * registry holds the request, so a job taken again after a crash reads the
- * same thing, and nothing large sits in Redis twice.
- */
-export const TrainingJobDataSchema = z.object({ job_id: z.string().min(1) }).strict();
-export type TrainingJobData = z.infer<typeof TrainingJobDataSchema>;
 
 /** BullMQ's keys live under the service's own prefix, beside the registry's. */
 export function queuePrefix(keyPrefix: string): string {

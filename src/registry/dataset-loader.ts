@@ -3,11 +3,11 @@ import { inlineDataset, type DatasetRef, type StoredDatasetRef } from '../datase
 import { decodeDataset } from '../datasets/storage.js';
 import type { Dataset } from '../datasets/types.js';
 import type { ArtifactStore } from './artifacts.js';
-import type { Registry } from './registry.js';
+import type { DatasetStore } from './dataset-store.js';
 
 export interface DatasetSources {
-  registry: Registry;
-  store: ArtifactStore;
+  datasets: Pick<DatasetStore, 'get'>;
+  artifacts: ArtifactStore;
 }
 
 /** The arrays behind any dataset reference: a client's, or the form a job keeps. */
@@ -17,19 +17,19 @@ export async function loadDataset(sources: DatasetSources, ref: DatasetRef | Sto
       case 'builtin':
         return loadBuiltin(ref.name, ref.split, ref.limit);
       case 'stored':
-        return readStored(sources, (await sources.registry.getDataset(ref.id)).artifact);
+        return readStored(sources, (await sources.datasets.get(ref.id)).artifact);
       case 'inline':
         return readStored(sources, ref.artifact);
     }
   }
   if ('builtin' in ref) return loadBuiltin(ref.builtin, ref.split, ref.limit);
-  if ('id' in ref) return readStored(sources, (await sources.registry.getDataset(ref.id)).artifact);
+  if ('id' in ref) return readStored(sources, (await sources.datasets.get(ref.id)).artifact);
   return inlineDataset(ref);
 }
 
 async function readStored(sources: DatasetSources, artifact: string): Promise<Dataset> {
-  const names = await sources.store.list(artifact);
+  const names = await sources.artifacts.list(artifact);
   const files: Record<string, Uint8Array> = {};
-  for (const name of names) files[name] = await sources.store.getFile(artifact, name);
+  for (const name of names) files[name] = await sources.artifacts.getFile(artifact, name);
   return decodeDataset(files);
 }

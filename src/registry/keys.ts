@@ -1,6 +1,6 @@
 /**
- * Every Redis key and channel the registry uses, under one prefix. Nothing
- * outside src/registry builds these names.
+ * Every Redis key and channel the stores and job events use, under one
+ * prefix. Nothing else builds these names.
  */
 export function registryKeys(prefix: string) {
   return {
@@ -9,6 +9,8 @@ export function registryKeys(prefix: string) {
     modelSeq: `${prefix}:models:seq`,
     model: (id: string) => `${prefix}:model:${id}`,
     versions: (modelId: string) => `${prefix}:model:${modelId}:versions`,
+    /** Never written: the dependents of a record that has none, for scripts that take a dependents key. */
+    none: `${prefix}:none`,
 
     datasets: `${prefix}:datasets`,
     datasetNames: `${prefix}:dataset-names`,

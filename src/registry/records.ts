@@ -1,14 +1,13 @@
 import { z } from 'zod';
+import { PreprocessingStateSchema } from '../datasets/preprocessing.js';
+import { ResolvedModelDefinitionSchema, type ModelSummary } from '../models/index.js';
 
 /**
- * The records the registry stores, field for field as the HTTP API returns
- * them. The API's response schemas derive from these, so a field added here
- * appears in the OpenAPI document too.
+ * The records the stores keep, typed field for field by the schemas that
+ * validated them on the way in. These are storage shapes: the HTTP API's
+ * responses are their own schemas (src/api/schemas), so a storage field such
+ * as an artifact key never reaches a client.
  */
-
-/** A JSON object the registry stores as given and never looks into. */
-export const OpaqueObjectSchema = z.record(z.string(), z.unknown());
-export type OpaqueObject = z.infer<typeof OpaqueObjectSchema>;
 
 export const TimestampSchema = z.iso.datetime().describe('ISO 8601, UTC');
 
@@ -30,12 +29,24 @@ export const BackendRecordSchema = z.looseObject({
 });
 export type BackendRecord = z.infer<typeof BackendRecordSchema>;
 
+const LayerSummarySchema = z.object({ name: z.string(), type: z.string(), output_shape: ShapeSchema, params: z.number().int() });
+
+/** `summarize`'s and `checkModel`'s output, as stored with a model and a version. */
+export const ModelSummarySchema = z.object({
+  layers: z.array(LayerSummarySchema),
+  total_params: z.number().int(),
+  trainable_params: z.number().int(),
+  non_trainable_params: z.number().int(),
+  input_shape: ShapeSchema,
+  output_shape: ShapeSchema,
+}) satisfies z.ZodType<ModelSummary>;
+
 export const ModelRecordSchema = z.object({
   id: z.string(),
   name: z.string().min(1),
-  definition: OpaqueObjectSchema,
+  definition: ResolvedModelDefinitionSchema,
   input_shape: z.array(z.number().int()).nullable(),
-  summary: OpaqueObjectSchema.nullable(),
+  summary: ModelSummarySchema.nullable(),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
   /** 0 until the first trained version. */
@@ -48,11 +59,11 @@ export const VersionRecordSchema = z.object({
   version: z.number().int().positive(),
   job_id: z.string(),
   created_at: TimestampSchema,
-  summary: OpaqueObjectSchema,
+  summary: ModelSummarySchema,
   /** The last epoch's values. */
   metrics: z.record(z.string(), MetricValueSchema),
   history: HistorySchema,
-  preprocessing: OpaqueObjectSchema.nullable(),
+  preprocessing: PreprocessingStateSchema.nullable(),
   backend: BackendRecordSchema,
   input_shape: ShapeSchema,
   output_shape: ShapeSchema,
@@ -81,55 +92,7 @@ export const DatasetRecordSchema = z.object({
   /** sha256 of the stored data, hex. */
   checksum: z.string().regex(/^[0-9a-f]{64}$/),
   created_at: TimestampSchema,
+  /** The artifact-store key of the data's files. */
   artifact: z.string(),
 });
 export type DatasetRecord = z.infer<typeof DatasetRecordSchema>;
-
-export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
-export const JobStatusSchema = z.enum(JOB_STATUSES);
-export type JobStatus = z.infer<typeof JobStatusSchema>;
-
-/** Statuses a job can still leave: it holds its dataset, and a cancel applies to it. */
-export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ['queued', 'running'];
-
-export const JobErrorSchema = z.object({ code: z.string(), message: z.string() });
-export type JobError = z.infer<typeof JobErrorSchema>;
-
-export const JobProgressSchema = z.object({
-  /** Epochs finished so far. */
-  epoch: z.number().int().nonnegative(),
-  epochs: z.number().int().nonnegative(),
-});
-export type JobProgress = z.infer<typeof JobProgressSchema>;
-
-export const JobRecordSchema = z.object({
-  id: z.string(),
-  model_id: z.string(),
-  model_name: z.string(),
-  /** The dataset reference as the client gave it: `{id}`, `{builtin, split}` or inline. */
-  dataset: OpaqueObjectSchema,
-  fit: OpaqueObjectSchema,
-  preprocessing: OpaqueObjectSchema.nullable(),
-  early_stopping: OpaqueObjectSchema.nullable(),
-  status: JobStatusSchema,
-  progress: JobProgressSchema,
-  history: HistorySchema,
-  /** The trained version, once completed. */
-  version: z.number().int().positive().nullable(),
-  error: JobErrorSchema.nullable(),
-  backend: BackendRecordSchema.nullable(),
-  cancel_requested: z.boolean(),
-  attempts: z.number().int().nonnegative(),
-  created_at: TimestampSchema,
-  started_at: TimestampSchema.nullable(),
-  finished_at: TimestampSchema.nullable(),
-  updated_at: TimestampSchema,
-});
-export type JobRecord = z.infer<typeof JobRecordSchema>;
-
-/** What `GET /v1/jobs/{job}/events` streams: an `epoch` per epoch, a `status` per change. */
-export const JobEventSchema = z.object({
-  type: z.enum(['epoch', 'status']),
-  data: OpaqueObjectSchema,
-});
-export type JobEvent = z.infer<typeof JobEventSchema>;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValidationError } from '../errors.js';
-import type { EarlyStoppingSpec } from './fit-schema.js';
+import type { EarlyStoppingSpec } from '../jobs/contract.js';
 
 /**
  * Keras's EarlyStopping, driven by Keras-named epoch logs. tfjs's own lacks

@@ -6,7 +6,7 @@ import { ValidationError } from '../errors.js';
 import { checkLabels } from '../models/labels.js';
 import { buildModel, canonicalLoss, summarize, toKerasLogs, type ModelDefinition, type ModelLimits, type ModelSummary } from '../models/index.js';
 import { EarlyStopping } from './early-stopping.js';
-import type { EarlyStoppingSpec, FitSpec } from './fit-schema.js';
+import type { EarlyStoppingSpec, FitSpec } from '../jobs/contract.js';
 
 export interface TrainInput {
   definition: ModelDefinition;

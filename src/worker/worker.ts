@@ -3,29 +3,33 @@ import { WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { PreprocessingSpec } from '../datasets/preprocessing.js';
-import type { StoredDatasetRef } from '../datasets/ref.js';
 import { splitValidation } from '../datasets/split.js';
 import { rowCount } from '../datasets/types.js';
-import { AppError } from '../errors.js';
+import { AppError, ConflictError } from '../errors.js';
+import { TrainingJobDataSchema, type TrainingJobData } from '../jobs/contract.js';
+import type { JobEvents } from '../jobs/events.js';
+import type { JobStore } from '../jobs/job-store.js';
+import type { JobError, JobRecord } from '../jobs/record.js';
+import { isTerminal } from '../jobs/status.js';
 import type { Metrics } from '../metrics.js';
-import type { ModelDefinition } from '../models/index.js';
-import { TRAINING_QUEUE, TrainingJobDataSchema, queuePrefix, type TrainingJobData } from '../queue/training-queue.js';
-import { saveModelArtifacts, type ArtifactStore } from '../registry/artifacts.js';
+import { TRAINING_QUEUE, queuePrefix } from '../queue/training-queue.js';
+import type { ArtifactStore } from '../registry/artifacts.js';
 import { loadDataset } from '../registry/dataset-loader.js';
-import { jobStatusEvent } from '../registry/job-events.js';
-import type { JobRecord } from '../registry/records.js';
-import type { Registry } from '../registry/registry.js';
+import type { DatasetStore } from '../registry/dataset-store.js';
+import { saveModelArtifacts } from '../registry/model-artifacts.js';
+import type { ModelStore } from '../registry/model-store.js';
 import type { BackendInfo } from '../tf/backend.js';
-import { EarlyStoppingSchema, FitSchema } from './fit-schema.js';
 import { train, type TrainResult } from './train.js';
 
 export interface WorkerDeps {
   config: Config;
   /** For BullMQ: blocking commands, `maxRetriesPerRequest: null`. */
   connection: Redis;
-  registry: Registry;
-  store: ArtifactStore;
+  models: ModelStore;
+  datasets: Pick<DatasetStore, 'get'>;
+  jobs: JobStore;
+  events: Pick<JobEvents, 'onCancel'>;
+  artifacts: ArtifactStore;
   backend: BackendInfo;
   logger: Logger;
   /** Epoch durations and samples per second go here. */
@@ -42,27 +46,22 @@ export interface TrainingWorker {
 class HandBack extends Error {}
 
 export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWorker> {
-  const { registry, logger } = deps;
-  const running = new Map<string, { cancel: boolean; handBack: boolean }>();
-  const stopListening = await registry.onCancel((jobId) => {
-    const flags = running.get(jobId);
-    if (flags) flags.cancel = true;
-  });
+  let closing = false;
+  const holder: { worker?: Worker<TrainingJobData, void, 'train'> } = {};
+  // A cancel is published once for all workers; the one holding the job aborts its processor's signal.
+  // Listening starts first, so no job of this worker runs unheard.
+  const stopListening = await deps.events.onCancel((jobId) => holder.worker?.cancelJob(jobId, 'cancel requested'));
 
   const worker = new Worker<TrainingJobData, void, 'train'>(
     TRAINING_QUEUE,
-    async (job, token) => {
+    async (job, token, signal) => {
       const { job_id } = TrainingJobDataSchema.parse(job.data);
-      const flags = { cancel: false, handBack: false };
-      running.set(job_id, flags);
       try {
-        await runJob(deps, job, job_id, flags);
+        await runJob(deps, job, job_id, { signal, closing: () => closing });
       } catch (error) {
         if (!(error instanceof HandBack)) throw error;
         await job.moveToWait(token);
         throw new WaitingError();
-      } finally {
-        running.delete(job_id);
       }
     },
     {
@@ -75,116 +74,126 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
       maxStalledCount: deps.config.JOB_ATTEMPTS,
     },
   );
-  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
-  worker.on('stalled', (jobId) => logger.warn({ job: jobId }, 'job stalled: its worker died; it goes back to the queue'));
+  holder.worker = worker;
+  worker.on('error', (error) => deps.logger.error({ err: error }, 'worker error'));
+  worker.on('stalled', (jobId) => deps.logger.warn({ job: jobId }, 'job stalled: its worker died; it goes back to the queue'));
 
   return {
     worker,
     async close() {
-      for (const flags of running.values()) flags.handBack = true;
+      closing = true;
       await worker.close();
       await stopListening();
     },
   };
 }
 
+interface Stop {
+  /** Aborted when a cancel for this job is requested (BullMQ's processor signal). */
+  signal: AbortSignal | undefined;
+  /** True once the worker is shutting down. */
+  closing: () => boolean;
+}
+
 /**
- * One training job, start to end. Every way it ends is written to its record:
- * a job that throws ends `failed` with the reason, and the worker goes on.
+ * One training job, start to end, through the JobStore's transitions. Every
+ * way it ends is written to its record: a job that throws ends `failed` with
+ * the reason, and the worker goes on.
  */
-async function runJob(
-  deps: WorkerDeps,
-  bullJob: Job<TrainingJobData, void, 'train'>,
-  jobId: string,
-  flags: { cancel: boolean; handBack: boolean },
-): Promise<void> {
-  const { registry } = deps;
-  const record = await registry.getJob(jobId);
+async function runJob(deps: WorkerDeps, bullJob: Job<TrainingJobData, void, 'train'>, jobId: string, stop: Stop): Promise<void> {
+  const { jobs } = deps;
+  const record = await jobs.get(jobId);
   const log = deps.logger.child({ job: jobId, model: record.model_name });
   // Taken again after its end was recorded (the worker died before BullMQ heard): nothing left to do.
-  if (record.status !== 'queued' && record.status !== 'running') return;
-  if (record.cancel_requested) return finish(deps, jobId, { status: 'cancelled' });
+  if (isTerminal(record.status)) return;
+  if (record.cancel_requested) return endJob(log, () => jobs.cancel(jobId));
 
-  const fit = FitSchema.parse(record.fit);
-  await registry.resetJobProgress(jobId, fit.epochs);
-  const started = await registry.updateJob(jobId, {
-    status: 'running',
-    started_at: new Date().toISOString(),
-    attempts: record.attempts + 1,
-    backend: { name: deps.backend.name, tensorflow_version: deps.backend.tensorflowVersion },
-  });
-  await registry.publishJobEvent(jobId, { type: 'status', data: { status: 'running', progress: started.progress } });
+  const backend = { name: deps.backend.name, tensorflow_version: deps.backend.tensorflowVersion };
+  let started: JobRecord;
+  try {
+    started = await jobs.start(jobId, backend);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    log.info({ reason: error.message }, 'job ended before it started');
+    return;
+  }
+  const { fit } = started;
   log.info({ epochs: fit.epochs, attempt: started.attempts }, 'training started');
 
   let result: TrainResult | undefined;
+  let cancelSeen = false;
   try {
-    const model = await registry.getModel(record.model_id);
-    const dataset = await loadDataset(deps, record.dataset as unknown as StoredDatasetRef);
+    const model = await deps.models.get(record.model_id);
+    const dataset = await loadDataset(deps, record.dataset);
     const trainSamples = rowCount(splitValidation(dataset, fit.validation_split).train.x);
     let epochStarted = Date.now();
     result = await train({
-      definition: model.definition as unknown as ModelDefinition,
+      definition: model.definition,
       dataset,
       fit,
-      preprocessing: (record.preprocessing ?? undefined) as PreprocessingSpec | undefined,
-      earlyStopping: record.early_stopping ? EarlyStoppingSchema.parse(record.early_stopping) : undefined,
+      preprocessing: record.preprocessing ?? undefined,
+      earlyStopping: record.early_stopping ?? undefined,
       limits: { maxParams: deps.config.MAX_PARAMS, maxLayers: deps.config.MAX_LAYERS },
-      shouldStop: () => flags.cancel,
+      shouldStop: () => cancelSeen || stop.signal?.aborted === true,
       onEpoch: async (epoch, logs) => {
-        const done = epoch + 1;
+        const progress = { epoch: epoch + 1, epochs: fit.epochs };
         const ms = Date.now() - epochStarted;
         deps.metrics?.observeEpoch(record.model_name, ms / 1000, trainSamples);
-        await registry.appendEpoch(jobId, done, logs, fit.epochs);
-        await bullJob.updateProgress({ epoch: done, epochs: fit.epochs });
-        await registry.publishJobEvent(jobId, { type: 'epoch', data: { epoch: done, epochs: fit.epochs, logs } });
-        log.debug({ epoch: done, ms, ...logs }, 'epoch');
+        // The record's flag catches a cancel whose message this worker missed.
+        if ((await jobs.appendEpoch(jobId, progress, logs)).cancel_requested) cancelSeen = true;
+        await bullJob.updateProgress(progress);
+        log.debug({ epoch: progress.epoch, ms, ...logs }, 'epoch');
         epochStarted = Date.now();
         // Shutting down: the epoch is whole, so stop here and let another worker start the job afresh.
-        if (flags.handBack) throw new HandBack();
+        if (stop.closing()) throw new HandBack();
       },
     });
-    if (result.outcome === 'cancelled') return await finish(deps, jobId, { status: 'cancelled' });
+    if (result.outcome === 'cancelled') return await endJob(log, () => jobs.cancel(jobId));
 
     const artifact = `models/${record.model_id}/jobs/${jobId}`;
-    await saveModelArtifacts(deps.store, artifact, await toArtifacts(result.model));
-    const version = await registry.addVersion(record.model_id, {
+    await saveModelArtifacts(deps.artifacts, artifact, await toArtifacts(result.model));
+    const version = await deps.models.addVersion(record.model_id, {
       job_id: jobId,
-      summary: result.summary as unknown as Record<string, unknown>,
+      summary: result.summary,
       metrics: result.metrics,
       history: result.history,
-      preprocessing: result.preprocessing as Record<string, unknown>,
-      backend: { name: deps.backend.name, tensorflow_version: deps.backend.tensorflowVersion },
+      preprocessing: result.preprocessing,
+      backend,
       input_shape: result.inputShape,
       output_shape: result.outputShape,
       class_names: dataset.classNames ?? null,
       artifact,
     });
     // A deferred input shape is known now: the model's record gets it and its summary, as Keras's model does after fit.
-    if (model.input_shape === null) {
-      await registry.updateModel(record.model_id, { input_shape: result.inputShape, summary: result.summary as unknown as Record<string, unknown> });
-    }
-    await finish(deps, jobId, { status: 'completed', version: version.version });
+    if (model.input_shape === null) await deps.models.update(record.model_id, { input_shape: result.inputShape, summary: result.summary });
+    await endJob(log, () => jobs.complete(jobId, version.version));
     log.info({ version: version.version, epochs: result.epochsRun, ...result.metrics }, 'training completed');
   } catch (error) {
     if (error instanceof HandBack) {
-      await registry.publishJobEvent(jobId, jobStatusEvent(await registry.updateJob(jobId, { status: 'queued' })));
+      await jobs.handBack(jobId);
       log.info('shutting down: job handed back to the queue');
       throw error;
     }
-    const jobError =
-      error instanceof AppError
-        ? { code: error.code, message: error.message }
-        : { code: 'training_error', message: error instanceof Error ? error.message : String(error) };
     log.warn({ err: error }, 'training failed');
-    await finish(deps, jobId, { status: 'failed', error: jobError });
+    await endJob(log, () => jobs.fail(jobId, jobErrorOf(error)));
   } finally {
     result?.model.dispose();
   }
 }
 
-async function finish(deps: WorkerDeps, jobId: string, end: Pick<JobRecord, 'status'> & Partial<JobRecord>): Promise<void> {
-  const job = await deps.registry.updateJob(jobId, { ...end, finished_at: new Date().toISOString() });
-  await deps.registry.publishJobEvent(jobId, jobStatusEvent(job));
+/** A job's last transition; when another process ended it first, that end stands. */
+async function endJob(log: Logger, transition: () => Promise<unknown>): Promise<void> {
+  try {
+    await transition();
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    log.warn({ reason: error.message }, 'job already ended elsewhere');
+  }
+}
+
+function jobErrorOf(error: unknown): JobError {
+  if (error instanceof AppError) return { code: error.code, message: error.message };
+  return { code: 'training_error', message: error instanceof Error ? error.message : String(error) };
 }
 
 /** The model in TensorFlow.js layers format, in memory. */

@@ -26,7 +26,7 @@ async function upload(path: string, body: NonNullable<RequestInit['body']>, cont
 }
 
 async function stored(id: string) {
-  const dataset = await loadDataset({ registry: service.registry, store: service.store }, { id });
+  const dataset = await loadDataset({ datasets: service.stores.datasets, artifacts: service.artifacts }, { id });
   return { x: Array.from(dataset.x.data), y: Array.from(dataset.y.data), xShape: dataset.x.shape, yShape: dataset.y.shape, dataset };
 }
 

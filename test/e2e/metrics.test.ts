@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { Metrics, serveMetrics } from '../../src/metrics.js';
 import { createQueueConnection, createTrainingQueue } from '../../src/queue/training-queue.js';
-import { Registry } from '../../src/registry/registry.js';
+import { createRedisStores } from '../../src/registry/stores.js';
 import { selectBackend, type BackendName } from '../../src/tf/backend.js';
 import { freePort } from '../../src/local-redis.js';
 import { startService, type TestService } from '../support/service.js';
@@ -159,9 +159,9 @@ test('a scrape with Redis away still answers, within seconds, leaving out what R
   const connection = createQueueConnection(deadUrl);
   const queue = createTrainingQueue(connection, 'metrics-dead');
   for (const emitter of [client, connection, queue]) emitter.on('error', () => undefined);
-  const registry = new Registry({ redis: client, prefix: 'metrics-dead' });
+  const stores = createRedisStores({ redis: client, prefix: 'metrics-dead' });
   const metrics = new Metrics(backend);
-  metrics.observeApi({ registry, queue, cache: { hits: 3, misses: 2 } });
+  metrics.observeApi({ jobs: stores.jobs, queue, cache: { hits: 3, misses: 2 } });
   try {
     const started = Date.now();
     const samples = parse(await metrics.registry.metrics());
@@ -171,7 +171,7 @@ test('a scrape with Redis away still answers, within seconds, leaving out what R
     assert.equal(sample(samples, 'modelyard_model_cache_misses_total').value, 2);
   } finally {
     await queue.close().catch(() => undefined);
-    await registry.close();
+    await stores.close();
     client.disconnect();
     connection.disconnect();
   }

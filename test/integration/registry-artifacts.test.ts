@@ -3,12 +3,16 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../../src/config.js';
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '../../src/errors.js';
-import { FileArtifactStore, loadModelArtifacts, saveModelArtifacts, storeIOHandler } from '../../src/registry/artifacts.js';
+import { openArtifactStore } from '../../src/registry/artifact-stores.js';
+import { FileArtifactStore } from '../../src/registry/file-artifact-store.js';
+import { loadModelArtifacts, saveModelArtifacts, storeIOHandler } from '../../src/registry/model-artifacts.js';
 import { selectBackend, type BackendName } from '../../src/tf/backend.js';
 
 let root: string;
@@ -137,6 +141,20 @@ describe('FileArtifactStore', () => {
     await assert.rejects(store.putStream('datasets/ds_1', 'upload.csv', source, 1024), /client went away/);
     assert.equal(await store.exists('datasets/ds_1'), false);
     assert.deepEqual(await leftovers(), []);
+  });
+});
+
+describe('openArtifactStore', () => {
+  it('opens the store its URL scheme names, the DATA_DIR folder by default', async () => {
+    const byUrl = openArtifactStore({ ARTIFACT_STORE: pathToFileURL(root).href, DATA_DIR: '/nonexistent' });
+    await byUrl.putFiles('datasets/ds_1', { 'x.npy': bytes('x') });
+    const byDir = openArtifactStore({ DATA_DIR: root });
+    assert.equal((await byDir.getFile('datasets/ds_1', 'x.npy')).toString(), 'x');
+    assert.deepEqual(await store.list('datasets/ds_1'), ['x.npy']);
+  });
+
+  it('refuses a scheme it has no store for, naming the ones it has', () => {
+    assert.throws(() => openArtifactStore({ ARTIFACT_STORE: 's3://bucket/prefix', DATA_DIR: root }), (e) => e instanceof ConfigError && /s3:.*file:/.test(e.message));
   });
 });
 

@@ -8,8 +8,8 @@ import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { Metrics } from '../../src/metrics.js';
 import { createQueueConnection, createTrainingQueue, type TrainingQueue } from '../../src/queue/training-queue.js';
-import { FileArtifactStore } from '../../src/registry/artifacts.js';
-import { Registry } from '../../src/registry/registry.js';
+import { FileArtifactStore } from '../../src/registry/file-artifact-store.js';
+import { createRedisStores, type Stores } from '../../src/registry/stores.js';
 import { selectBackend, type BackendName } from '../../src/tf/backend.js';
 import { startTrainingWorker, type TrainingWorker } from '../../src/worker/worker.js';
 import { useTestRedis, type TestRedis } from './redis.js';
@@ -18,8 +18,8 @@ export interface TestService {
   url: string;
   config: Config;
   redis: TestRedis;
-  registry: Registry;
-  store: FileArtifactStore;
+  stores: Stores;
+  artifacts: FileArtifactStore;
   app: FastifyInstance;
   workers: TrainingWorker[];
   /** Shared by the API and the workers, as under `modelyard all`. */
@@ -50,13 +50,13 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const metrics = new Metrics(backend);
   const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  const registry = new Registry({ redis: client, prefix: redis.prefix });
-  const store = new FileArtifactStore(dataDir);
+  const stores = createRedisStores({ redis: client, prefix: redis.prefix });
+  const artifacts = new FileArtifactStore(dataDir);
   const queueConnection = createQueueConnection(redis.url);
   const queue: TrainingQueue = createTrainingQueue(queueConnection, redis.prefix);
   // Tests that stop Redis expect these connections to complain; the assertions say what matters.
   for (const emitter of [client, queueConnection, queue]) emitter.on('error', () => undefined);
-  const app = await buildApp({ config, redis: client, registry, store, queue, backend, logger, metrics });
+  const app = await buildApp({ config, redis: client, stores, artifacts, queue, backend, logger, metrics });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -67,7 +67,7 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
     const connection = createQueueConnection(redis.url);
     connection.on('error', () => undefined);
     workerConnections.push(connection);
-    workers.push(await startTrainingWorker({ config, connection, registry, store, backend, logger, metrics }));
+    workers.push(await startTrainingWorker({ config, connection, ...stores, artifacts, backend, logger, metrics }));
   }
 
   const request: TestService['request'] = async (method, path, body, headers = {}) => {
@@ -84,8 +84,8 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
     url,
     config,
     redis,
-    registry,
-    store,
+    stores,
+    artifacts,
     app,
     workers,
     metrics,
@@ -103,7 +103,7 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
       for (const worker of workers) await worker.close();
       await app.close();
       await queue.close();
-      await registry.close();
+      await stores.close();
       for (const connection of [queueConnection, ...workerConnections]) await connection.quit().catch(() => undefined);
       await client.quit().catch(() => undefined);
       await redis.cleanup();

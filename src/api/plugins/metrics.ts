@@ -1,15 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AppDeps } from '../app.js';
 
 /**
  * GET /metrics in Prometheus's text format, outside /v1: no API key, no rate
  * limit, for scrapers. Every response is timed by its route pattern, never its
  * raw URL, so ids in paths do not multiply the series.
  */
-async function metrics(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const { metrics } = deps;
-  metrics.observeApi(deps);
+async function metrics(app: FastifyInstance): Promise<void> {
+  const { metrics } = app;
+  metrics.observeApi({ jobs: app.jobs, queue: app.queue, cache: app.modelCache });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
@@ -21,4 +20,4 @@ async function metrics(app: FastifyInstance, deps: AppDeps): Promise<void> {
   );
 }
 
-export default fp(metrics, { name: 'metrics' });
+export default fp(metrics, { name: 'metrics', dependencies: ['services'] });

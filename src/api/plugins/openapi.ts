@@ -7,7 +7,8 @@ import fp from 'fastify-plugin';
 import { createJsonSchemaTransform, jsonSchemaTransformObject, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BuiltinDatasetInfoSchema } from '../../datasets/builtins.js';
-import { PreprocessingSchema } from '../../datasets/preprocessing.js';
+import { DATASET_FORMATS } from '../../datasets/formats.js';
+import { PreprocessingSchema, PreprocessingStateSchema } from '../../datasets/preprocessing.js';
 import { DatasetRefSchema } from '../../datasets/ref.js';
 import { FunctionalLayerSchema, SequentialLayerSchema } from '../../models/index.js';
 import { ActivationSchema } from '../../models/index.js';
@@ -19,28 +20,21 @@ import {
   LossSchema,
   MetricSchema,
   ModelDefinitionSchema,
+  ResolvedModelDefinitionSchema,
   OptimizerSchema,
   SequentialArchitectureSchema,
 } from '../../models/index.js';
 import { BatchShapeSchema, InitializerSchema, LayerName, RegularizerSchema, SampleShapeSchema, baseKeys } from '../../models/index.js';
-import {
-  BackendRecordSchema,
-  DatasetRecordSchema,
-  HistorySchema,
-  JobErrorSchema,
-  JobProgressSchema,
-  JobRecordSchema,
-  JobStatusSchema,
-  ModelRecordSchema,
-  VersionRecordSchema,
-} from '../../registry/records.js';
-import { EarlyStoppingSchema, FitSchema } from '../../worker/fit-schema.js';
+import { JobErrorSchema, JobProgressSchema } from '../../jobs/record.js';
+import { JobStatusSchema } from '../../jobs/status.js';
+import { BackendRecordSchema, HistorySchema, ModelSummarySchema } from '../../registry/records.js';
+import { EarlyStoppingSchema, FitSchema } from '../../jobs/contract.js';
 import { ErrorResponseSchema } from '../schemas/common.js';
 import { DOCUMENTED_AS, TensorSchema } from '../../documented.js';
 import { JobEpochEventSchema, JobEventDataSchema, JobStatusEventSchema } from '../schemas/job-events.js';
-import { DatasetListSchema, JsonDatasetSchema } from '../schemas/datasets.js';
-import { CreateJobSchema, JobListSchema } from '../schemas/jobs.js';
-import { CreateModelSchema, ModelListSchema, VersionListSchema } from '../schemas/models.js';
+import { DatasetListSchema, DatasetSchema, JsonDatasetSchema } from '../schemas/datasets.js';
+import { CreateJobSchema, JobListSchema, JobSchema } from '../schemas/jobs.js';
+import { CreateModelSchema, ModelListSchema, ModelSchema, VersionListSchema, VersionSchema } from '../schemas/models.js';
 import { EvaluateSchema, EvaluationSchema, InspectSchema, InspectionSchema, LayersSchema, PredictSchema, PredictionSchema } from '../schemas/serving.js';
 
 /**
@@ -53,12 +47,12 @@ import { EvaluateSchema, EvaluationSchema, InspectSchema, InspectionSchema, Laye
 function components(): [z.ZodType, string][] {
   const named: [z.ZodType, string][] = [
     [ErrorResponseSchema, 'Error'],
-    [ModelRecordSchema, 'Model'],
+    [ModelSchema, 'Model'],
     [ModelListSchema, 'ModelList'],
     [CreateModelSchema, 'CreateModel'],
-    [VersionRecordSchema, 'Version'],
+    [VersionSchema, 'Version'],
     [VersionListSchema, 'VersionList'],
-    [JobRecordSchema, 'Job'],
+    [JobSchema, 'Job'],
     [JobListSchema, 'JobList'],
     [JobStatusSchema, 'JobStatus'],
     [JobProgressSchema, 'JobProgress'],
@@ -67,13 +61,16 @@ function components(): [z.ZodType, string][] {
     [JobEpochEventSchema, 'JobEpochEvent'],
     [JobStatusEventSchema, 'JobStatusEvent'],
     [TensorSchema, 'Tensor'],
+    [ResolvedModelDefinitionSchema, 'StoredModelDefinition'],
+    [ModelSummarySchema, 'ModelSummary'],
+    [PreprocessingStateSchema, 'PreprocessingState'],
     [CreateJobSchema, 'CreateJob'],
     [HistorySchema, 'History'],
     [BackendRecordSchema, 'Backend'],
     [FitSchema, 'Fit'],
     [EarlyStoppingSchema, 'EarlyStopping'],
     [PreprocessingSchema, 'Preprocessing'],
-    [DatasetRecordSchema, 'Dataset'],
+    [DatasetSchema, 'Dataset'],
     [DatasetListSchema, 'DatasetList'],
     [JsonDatasetSchema, 'DatasetUpload'],
     [BuiltinDatasetInfoSchema, 'BuiltinDataset'],
@@ -136,13 +133,17 @@ function registerComponents(): void {
 
 // ---------------------------------------------------------------- per route
 
-const NpzFile = z.file().describe('a .npz archive as np.savez(file, x=..., y=...) writes it; name it with ?name=');
 
 /** Bodies a handler reads itself, so Fastify never validates them; documented per content type. */
 const HANDLER_READ_BODIES: Record<string, Record<string, z.ZodType>> = {
   'POST /v1/datasets': { 'application/json': JsonDatasetSchema },
-  'POST /v1/datasets/csv': { 'text/csv': z.string().describe('CSV with a header row; ?name= names the dataset, ?target= the label column(s)') },
-  'POST /v1/datasets/npz': { 'application/zip': NpzFile },
+  // Each file format's own operation documents the first content type the format lists.
+  ...Object.fromEntries(
+    DATASET_FORMATS.map((format) => [
+      `POST /v1/datasets/${format.name}`,
+      { [format.contentTypes[0] ?? 'application/octet-stream']: (format.text ? z.string() : z.file()).describe(format.description) },
+    ]),
+  ),
   'POST /v1/datasets/npy': {
     'multipart/form-data': z.object({
       name: z.string().optional().describe('dataset name (or ?name=)'),

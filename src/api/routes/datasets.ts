@@ -3,97 +3,109 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BUILTIN_DATASETS } from '../../datasets/builtins.js';
+import { DATASET_FORMATS, formatOfContentType, formatOfFileName, uploadContentTypes } from '../../datasets/formats.js';
 import { inlineDataset } from '../../datasets/ref.js';
 import type { Dataset } from '../../datasets/types.js';
 import { AppError, ValidationError, fromZodError } from '../../errors.js';
-import type { AppDeps } from '../app.js';
 import { errorResponses } from '../schemas/common.js';
 import { DatasetListSchema, DatasetParamsSchema, DatasetSchema, JsonDatasetSchema, UploadQuerySchema } from '../schemas/datasets.js';
-import { deleteDataset, parseCsvUpload, parseNpyPair, parseNpzUpload, receiveUpload, storeDataset } from '../services/datasets.js';
-
-const NPZ_TYPES = ['application/zip', 'application/x-npz', 'application/octet-stream'];
-
-interface UploadForm {
-  form: string;
-  operationId: string;
-  summary: string;
-  /** The first is the one the document names. */
-  types: readonly string[];
-}
-
-const UPLOAD_FORMS: readonly UploadForm[] = [
-  { form: 'csv', operationId: 'uploadCsvDataset', summary: 'Upload a CSV dataset (a header row; ?target= names the label column)', types: ['text/csv'] },
-  { form: 'npz', operationId: 'uploadNpzDataset', summary: 'Upload a NumPy .npz dataset with arrays x and y', types: NPZ_TYPES },
-  { form: 'npy', operationId: 'uploadNpyDataset', summary: 'Upload NumPy .npy files x and y as a multipart form', types: ['multipart/form-data'] },
-];
+import { deleteDataset, parseNpyPair, receiveUpload, storeDataset } from '../services/datasets.js';
 
 const UPLOAD_DESCRIPTION = `Upload a dataset as JSON: \`{"name", "x", "y", "class_names"?}\`, nested arrays.
-CSV, NumPy .npz and .npy files have their own operations (\`POST /v1/datasets/csv\`, \`/npz\`, \`/npy\`), each with one request body type;
-this operation reads those bodies too, by their content type, for clients written before them.
-Uploads stream to disk and are refused with 413 past the limit.`;
+Files have their own operations, one request body type each: \`POST /v1/datasets/csv\`, \`/npz\`, \`/npy\`.
+This operation reads those bodies too, by their content type, for clients written before them.`;
 
-export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const limit = deps.config.UPLOAD_LIMIT;
+/** `csv` → `uploadCsvDataset`. */
+function uploadOperationId(form: string): string {
+  return `upload${form.charAt(0).toUpperCase()}${form.slice(1)}Dataset`;
+}
+
+export default async function datasetRoutes(app: FastifyInstance): Promise<void> {
+  const limit = app.config.UPLOAD_LIMIT;
   // These bodies reach the handler as streams, never buffered by Fastify; the upload's own limit applies.
-  app.addContentTypeParser(['text/csv', ...NPZ_TYPES], (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(uploadContentTypes(), (_request, payload, done) => done(null, payload));
   await app.register(multipart, { limits: { fileSize: limit, files: 2, fields: 4 } });
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   routes.post(
     '/v1/datasets',
     {
-      bodyLimit: deps.config.JSON_UPLOAD_LIMIT,
+      bodyLimit: app.config.JSON_UPLOAD_LIMIT,
       schema: {
         tags: ['datasets'],
         operationId: 'uploadDataset',
-        summary: 'Upload a dataset (JSON, CSV, NumPy .npz or .npy files)',
+        summary: 'Upload a dataset as JSON',
         description: UPLOAD_DESCRIPTION,
         querystring: UploadQuerySchema,
-        consumes: ['application/json', 'text/csv', 'application/zip', 'application/octet-stream', 'multipart/form-data'],
+        consumes: ['application/json', ...DATASET_FORMATS.flatMap((format) => format.contentTypes), 'multipart/form-data'],
         response: { 201: DatasetSchema, ...errorResponses(400, 409, 413, 415) },
       },
     },
     async (request, reply) => {
-      const { name, dataset } = await readUpload(deps, request, request.query, limit);
-      return reply.code(201).send(await storeDataset(deps, name, dataset));
+      const { name, dataset } = await readUpload(app, request, request.query, limit);
+      return reply.code(201).send(await storeDataset(app, name, dataset));
     },
   );
 
-  // One operation per upload form, so that SDK generators can type each body; POST /v1/datasets reads them all too.
-  for (const upload of UPLOAD_FORMS) {
+  // One operation per file format, so that SDK generators can type each body.
+  for (const format of DATASET_FORMATS) {
     routes.post(
-      `/v1/datasets/${upload.form}`,
+      `/v1/datasets/${format.name}`,
       {
         schema: {
           tags: ['datasets'],
-          operationId: upload.operationId,
-          summary: upload.summary,
+          operationId: uploadOperationId(format.name),
+          summary: `Upload a dataset as a .${format.name} file`,
+          description: `${format.description}. Streams to disk; refused with 413 past the upload limit.`,
           querystring: UploadQuerySchema,
-          consumes: [...upload.types],
+          consumes: [...format.contentTypes],
           response: { 201: DatasetSchema, ...errorResponses(400, 409, 413, 415) },
         },
       },
       async (request, reply) => {
         const type = contentTypeOf(request);
-        if (!upload.types.includes(type)) {
-          throw new AppError(415, 'unsupported_media_type', `POST /v1/datasets/${upload.form} reads ${upload.types[0]}, not ${type || 'a body without a content type'}`);
+        if (formatOfContentType(type) !== format) {
+          throw new AppError(415, 'unsupported_media_type', `POST /v1/datasets/${format.name} reads ${format.contentTypes.join(' or ')}, not ${type || 'a body without a content type'}`);
         }
-        const { name, dataset } = await readUpload(deps, request, request.query, limit);
-        return reply.code(201).send(await storeDataset(deps, name, dataset));
+        const { name, dataset } = await readUpload(app, request, request.query, limit);
+        return reply.code(201).send(await storeDataset(app, name, dataset));
       },
     );
   }
 
+  routes.post(
+    '/v1/datasets/npy',
+    {
+      schema: {
+        tags: ['datasets'],
+        operationId: uploadOperationId('npy'),
+        summary: 'Upload a dataset as two .npy files, x and y, in a multipart form',
+        description: 'Streams to disk; refused with 413 past the upload limit.',
+        querystring: UploadQuerySchema,
+        consumes: ['multipart/form-data'],
+        response: { 201: DatasetSchema, ...errorResponses(400, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const type = contentTypeOf(request);
+      if (type !== 'multipart/form-data') {
+        throw new AppError(415, 'unsupported_media_type', `POST /v1/datasets/npy reads multipart/form-data, not ${type || 'a body without a content type'}`);
+      }
+      const { name, dataset } = await readMultipart(app, request, request.query, limit);
+      return reply.code(201).send(await storeDataset(app, name, dataset));
+    },
+  );
+
   routes.get(
     '/v1/datasets',
     { schema: { tags: ['datasets'], operationId: 'listDatasets', summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
-    async () => ({ builtin: [...BUILTIN_DATASETS], datasets: await deps.registry.listDatasets() }),
+    async () => ({ builtin: [...BUILTIN_DATASETS], datasets: await app.datasets.list() }),
   );
 
   routes.get(
     '/v1/datasets/:dataset',
     { schema: { tags: ['datasets'], operationId: 'getDataset', summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
-    async (request) => deps.registry.getDataset(request.params.dataset),
+    async (request) => app.datasets.get(request.params.dataset),
   );
 
   routes.delete(
@@ -108,7 +120,7 @@ export default async function datasetRoutes(app: FastifyInstance, deps: AppDeps)
       },
     },
     async (request, reply) => {
-      await deleteDataset(deps, request.params.dataset);
+      await deleteDataset(app, request.params.dataset);
       return reply.code(204).send(null);
     },
   );
@@ -124,7 +136,7 @@ function requireName(name: string | undefined): string {
 }
 
 async function readUpload(
-  deps: AppDeps,
+  app: FastifyInstance,
   request: FastifyRequest,
   query: z.infer<typeof UploadQuerySchema>,
   limit: number,
@@ -135,22 +147,18 @@ async function readUpload(
     if (!parsed.success) throw fromZodError(parsed.error);
     return { name: parsed.data.name, dataset: inlineDataset(parsed.data, '') };
   }
-  if (type === 'text/csv') {
+  const format = formatOfContentType(type);
+  if (format) {
     const name = requireName(query.name);
-    const bytes = await receiveUpload(deps, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
-    return { name, dataset: parseCsvUpload(bytes, name, query.target) };
+    const bytes = await receiveUpload(app, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
+    return { name, dataset: format.decode(bytes, { name, target: query.target, maxBytes: limit }) };
   }
-  if (NPZ_TYPES.includes(type)) {
-    const name = requireName(query.name);
-    const bytes = await receiveUpload(deps, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
-    return { name, dataset: parseNpzUpload(bytes, limit) };
-  }
-  if (type === 'multipart/form-data') return readMultipart(deps, request, query, limit);
+  if (type === 'multipart/form-data') return readMultipart(app, request, query, limit);
   throw new AppError(415, 'unsupported_media_type', `cannot read a dataset from ${type || 'a body without a content type'}; see POST /v1/datasets in /docs`);
 }
 
 async function readMultipart(
-  deps: AppDeps,
+  app: FastifyInstance,
   request: FastifyRequest,
   query: z.infer<typeof UploadQuerySchema>,
   limit: number,
@@ -163,15 +171,15 @@ async function readMultipart(
       fields[part.fieldname] = String(part.value);
       continue;
     }
-    const bytes = await receiveUpload(deps, part.file, limit - received);
+    const bytes = await receiveUpload(app, part.file, limit - received);
     received += bytes.byteLength;
     files[part.fieldname] = { filename: part.filename, bytes };
   }
   const name = requireName(fields.name ?? query.name);
   const single = files.file;
   if (single) {
-    const isCsv = single.filename.toLowerCase().endsWith('.csv');
-    return { name, dataset: isCsv ? parseCsvUpload(single.bytes, name, fields.target ?? query.target) : parseNpzUpload(single.bytes, limit) };
+    const format = formatOfFileName(single.filename);
+    return { name, dataset: format.decode(single.bytes, { name, target: fields.target ?? query.target, maxBytes: limit }) };
   }
   return { name, dataset: parseNpyPair(files.x?.bytes, files.y?.bytes) };
 }

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
 
 const ReadySchema = z.object({
   ready: z.boolean(),
@@ -23,20 +22,20 @@ function pingWithin(redis: Redis, ms: number): Promise<boolean> {
   });
 }
 
-export default async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export default async function healthRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   routes.get('/healthz', { schema: { tags: ['operations'], operationId: 'getHealth', summary: 'The process lives', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   routes.get('/readyz', { schema: { tags: ['operations'], operationId: 'getReadiness', summary: 'Ready to serve: Redis answers and the process is not shutting down; names the TensorFlow.js backend', response: { 200: ReadySchema, 503: ReadySchema } } }, async (_request, reply) => {
-    const redisUp = await pingWithin(deps.redis, 1000);
-    const shuttingDown = deps.lifecycle.shuttingDown;
+    const redisUp = await pingWithin(app.redis, 1000);
+    const shuttingDown = app.lifecycle.shuttingDown;
     const ready = redisUp && !shuttingDown;
     return reply.code(ready ? 200 : 503).send({
       ready,
       redis: redisUp ? 'up' : 'down',
-      backend: deps.backend.name,
-      tensorflow_version: deps.backend.tensorflowVersion,
+      backend: app.backend.name,
+      tensorflow_version: app.backend.tensorflowVersion,
       shutting_down: shuttingDown,
     });
   });

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { AppDeps } from '../app.js';
 import { errorResponses } from '../schemas/common.js';
 import { CreateJobSchema, JobListSchema, JobParamsSchema, JobSchema, ListJobsQuerySchema } from '../schemas/jobs.js';
 import { cancelJob, streamJobEvents } from '../services/job-control.js';
 import { submitJob } from '../services/jobs.js';
 
-export default async function jobRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export default async function jobRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   routes.post(
@@ -20,22 +19,22 @@ export default async function jobRoutes(app: FastifyInstance, deps: AppDeps): Pr
         response: { 202: JobSchema, ...errorResponses(400, 404, 409, 413) },
       },
     },
-    async (request, reply) => reply.code(202).send(await submitJob(deps, request.body)),
+    async (request, reply) => reply.code(202).send(await submitJob(app, request.body)),
   );
 
   routes.get(
     '/v1/jobs',
     { schema: { tags: ['jobs'], operationId: 'listJobs', summary: 'List jobs, newest first', querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
     async (request) => {
-      const model = request.query.model ? (await deps.registry.getModel(request.query.model)).id : undefined;
-      return { jobs: await deps.registry.listJobs({ status: request.query.status, model }) };
+      const model = request.query.model ? (await app.models.get(request.query.model)).id : undefined;
+      return { jobs: await app.jobs.list({ status: request.query.status, model }) };
     },
   );
 
   routes.get(
     '/v1/jobs/:job',
     { schema: { tags: ['jobs'], operationId: 'getJob', summary: 'One job: status, progress, history', params: JobParamsSchema, response: { 200: JobSchema, ...errorResponses(404) } } },
-    async (request) => deps.registry.getJob(request.params.job),
+    async (request) => app.jobs.get(request.params.job),
   );
 
   routes.get(
@@ -50,7 +49,7 @@ export default async function jobRoutes(app: FastifyInstance, deps: AppDeps): Pr
         response: { ...errorResponses(404) },
       },
     },
-    async (request, reply) => streamJobEvents(deps, request.params.job, request, reply),
+    async (request, reply) => streamJobEvents(app, request.params.job, request, reply),
   );
 
   routes.post(
@@ -65,7 +64,7 @@ export default async function jobRoutes(app: FastifyInstance, deps: AppDeps): Pr
       },
     },
     async (request, reply) => {
-      const { job, immediate } = await cancelJob(deps, request.params.job);
+      const { job, immediate } = await cancelJob(app, request.params.job);
       return reply.code(immediate ? 200 : 202).send(job);
     },
   );

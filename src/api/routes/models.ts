@@ -2,12 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseModelDefinition } from '../../models/index.js';
-import type { AppDeps } from '../app.js';
 import { ModelParamsSchema, errorResponses } from '../schemas/common.js';
 import { CreateModelSchema, ModelListSchema, ModelSchema } from '../schemas/models.js';
 import { createModel, deleteModel } from '../services/models.js';
 
-export default async function modelRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export default async function modelRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   routes.post(
@@ -15,26 +14,26 @@ export default async function modelRoutes(app: FastifyInstance, deps: AppDeps): 
     { schema: { tags: ['models'], operationId: 'createModel', summary: 'Define a model', body: CreateModelSchema, response: { 201: ModelSchema, ...errorResponses(400, 409, 413) } } },
     async (request, reply) => {
       const definition = parseModelDefinition(request.body);
-      const model = await createModel(deps, { ...definition, name: request.body.name });
+      const model = await createModel(app, { ...definition, name: request.body.name });
       return reply.code(201).send(model);
     },
   );
 
   routes.get('/v1/models', { schema: { tags: ['models'], operationId: 'listModels', summary: 'List models', response: { 200: ModelListSchema } } }, async () => ({
-    models: await deps.registry.listModels(),
+    models: await app.models.list(),
   }));
 
   routes.get(
     '/v1/models/:model',
     { schema: { tags: ['models'], operationId: 'getModel', summary: 'One model', params: ModelParamsSchema, response: { 200: ModelSchema, ...errorResponses(404) } } },
-    async (request) => deps.registry.getModel(request.params.model),
+    async (request) => app.models.get(request.params.model),
   );
 
   routes.delete(
     '/v1/models/:model',
     { schema: { tags: ['models'], operationId: 'deleteModel', summary: 'Delete a model and its versions', params: ModelParamsSchema, response: { 204: z.null().describe('deleted'), ...errorResponses(404) } } },
     async (request, reply) => {
-      await deleteModel(deps, request.params.model);
+      await deleteModel(app, request.params.model);
       return reply.code(204).send(null);
     },
   );

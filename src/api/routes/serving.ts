@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { AppDeps } from '../app.js';
 import { ModelParamsSchema, errorResponses } from '../schemas/common.js';
 import {
   EvaluateSchema,
@@ -14,7 +13,7 @@ import {
 } from '../schemas/serving.js';
 import { evaluateWith, inspectWith, layersOf, predictWith } from '../services/serving.js';
 
-export default async function servingRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export default async function servingRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   routes.post(
@@ -29,7 +28,7 @@ export default async function servingRoutes(app: FastifyInstance, deps: AppDeps)
         response: { 200: PredictionSchema, ...errorResponses(400, 404, 409) },
       },
     },
-    async (request) => predictWith(deps, request.params.model, request.body.instances, request.body.version),
+    async (request) => predictWith(app, request.params.model, request.body.instances, request.body.version),
   );
 
   routes.post(
@@ -44,7 +43,7 @@ export default async function servingRoutes(app: FastifyInstance, deps: AppDeps)
         response: { 200: EvaluationSchema, ...errorResponses(400, 404, 409) },
       },
     },
-    async (request) => evaluateWith(deps, request.params.model, request.body),
+    async (request) => evaluateWith(app, request.params.model, request.body),
   );
 
   routes.post(
@@ -59,7 +58,7 @@ export default async function servingRoutes(app: FastifyInstance, deps: AppDeps)
         response: { 200: InspectionSchema, ...errorResponses(400, 404, 409) },
       },
     },
-    async (request) => inspectWith(deps, request.params.model, request.body.instances, request.body.version),
+    async (request) => inspectWith(app, request.params.model, request.body.instances, request.body.version),
   );
 
   routes.get(
@@ -74,6 +73,6 @@ export default async function servingRoutes(app: FastifyInstance, deps: AppDeps)
         response: { 200: LayersSchema, ...errorResponses(400, 404, 409) },
       },
     },
-    async (request) => layersOf(deps, request.params.model, request.query.weights, request.query.version),
+    async (request) => layersOf(app, request.params.model, request.query.weights, request.query.version),
   );
 }

@@ -1,20 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
 import { ModelParamsSchema, errorResponses } from '../schemas/common.js';
 import { VersionListSchema, VersionParamsSchema, VersionSchema } from '../schemas/models.js';
 import { artifactFile, artifactModelJson } from '../services/artifacts.js';
 
-export default async function versionRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export default async function versionRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   routes.get(
     '/v1/models/:model/versions',
     { schema: { tags: ['versions'], operationId: 'listVersions', summary: "A model's trained versions", params: ModelParamsSchema, response: { 200: VersionListSchema, ...errorResponses(404) } } },
     async (request) => {
-      const model = await deps.registry.getModel(request.params.model);
-      return { versions: await deps.registry.listVersions(model.id) };
+      const model = await app.models.get(request.params.model);
+      return { versions: await app.models.listVersions(model.id) };
     },
   );
 
@@ -22,8 +21,8 @@ export default async function versionRoutes(app: FastifyInstance, deps: AppDeps)
     '/v1/models/:model/versions/:version',
     { schema: { tags: ['versions'], operationId: 'getVersion', summary: 'One trained version', params: VersionParamsSchema, response: { 200: VersionSchema, ...errorResponses(404) } } },
     async (request) => {
-      const model = await deps.registry.getModel(request.params.model);
-      return deps.registry.getVersion(model.id, request.params.version);
+      const model = await app.models.get(request.params.model);
+      return app.models.getVersion(model.id, request.params.version);
     },
   );
 
@@ -38,7 +37,7 @@ export default async function versionRoutes(app: FastifyInstance, deps: AppDeps)
         response: { 200: z.record(z.string(), z.unknown()), ...errorResponses(404) },
       },
     },
-    async (request) => artifactModelJson(deps, request.params.model, request.params.version),
+    async (request) => artifactModelJson(app, request.params.model, request.params.version),
   );
 
   routes.get(
@@ -53,7 +52,7 @@ export default async function versionRoutes(app: FastifyInstance, deps: AppDeps)
       },
     },
     async (request, reply) => {
-      const { stream, size } = await artifactFile(deps, request.params.model, request.params.version, request.params.file);
+      const { stream, size } = await artifactFile(app, request.params.model, request.params.version, request.params.file);
       return reply.type('application/octet-stream').header('content-length', size).send(stream);
     },
   );

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../../errors.js';
 
+/**
+ * A JSON object returned as stored, and not described again in the document.
+ * Responses are serialized through their schema, so a field a storage record
+ * has and a response schema lacks never reaches a client.
+ */
+export const OpaqueObjectSchema = z.record(z.string(), z.unknown());
+
 export const ErrorDetailSchema = z.object({ path: z.string(), message: z.string() });
 
 export const ErrorResponseSchema = z

@@ -21,8 +21,9 @@ export const JsonDatasetSchema = z
   .strict()
   .meta({ examples: [{ name: 'xor', x: [[0, 0], [0, 1], [1, 0], [1, 1]], y: [0, 1, 1, 0] }] });
 
-export const DatasetSchema = DatasetRecordSchema;
+/** An uploaded dataset without its storage key. */
+export const DatasetSchema = DatasetRecordSchema.omit({ artifact: true });
 export const DatasetListSchema = z.object({
   builtin: z.array(BuiltinDatasetInfoSchema).describe('never uploaded; refer to them as {"builtin": name, "split": ...}'),
-  datasets: z.array(DatasetRecordSchema),
+  datasets: z.array(DatasetSchema),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { JobErrorSchema, JobProgressSchema, JobStatusSchema } from '../../registry/records.js';
+import { JobErrorSchema, JobProgressSchema } from '../../jobs/record.js';
+import { JobStatusSchema } from '../../jobs/status.js';
 
 /** The `data` of an `epoch` event: the epoch just finished, and its logs under Keras's names. */
 export const JobEpochEventSchema = z.object({

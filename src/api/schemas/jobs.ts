@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { documentedAs } from '../../documented.js';
 import { PreprocessingSchema } from '../../datasets/preprocessing.js';
 import { DatasetRefSchema } from '../../datasets/ref.js';
 import { ModelDefinitionSchema } from '../../models/index.js';
-import { JobRecordSchema, JobStatusSchema } from '../../registry/records.js';
-import { EarlyStoppingSchema, FitSchema } from '../../worker/fit-schema.js';
+import { EarlyStoppingSchema, FitSchema } from '../../jobs/contract.js';
+import { JobRecordSchema } from '../../jobs/record.js';
+import { JobStatusSchema } from '../../jobs/status.js';
+import { OpaqueObjectSchema } from './common.js';
 
 export const CreateJobSchema = z
   .object({
@@ -34,5 +37,17 @@ export const ListJobsQuerySchema = z.object({
   model: z.string().optional().describe('model id or name'),
 });
 
-export const JobSchema = JobRecordSchema;
-export const JobListSchema = z.object({ jobs: z.array(JobRecordSchema) });
+/** The data a job trains on, as clients see it: inline data's storage key stays out. */
+const JobDatasetSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('stored'), id: z.string() }),
+  z.object({ kind: z.literal('builtin'), name: z.string(), split: z.string().optional(), limit: z.number().int().optional() }),
+  z.object({ kind: z.literal('inline') }),
+]);
+
+export const JobSchema = JobRecordSchema.extend({
+  dataset: JobDatasetSchema,
+  fit: documentedAs(OpaqueObjectSchema, 'Fit'),
+  preprocessing: documentedAs(OpaqueObjectSchema, 'Preprocessing').nullable(),
+  early_stopping: documentedAs(OpaqueObjectSchema, 'EarlyStopping').nullable(),
+});
+export const JobListSchema = z.object({ jobs: z.array(JobSchema) });

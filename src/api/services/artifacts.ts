@@ -1,10 +1,12 @@
+import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import { NotFoundError } from '../../errors.js';
-import type { AppDeps } from '../app.js';
 
-async function versionArtifact(deps: AppDeps, idOrName: string, version: number): Promise<string> {
-  const model = await deps.registry.getModel(idOrName);
-  return (await deps.registry.getVersion(model.id, version)).artifact;
+type Deps = Pick<FastifyInstance, 'models' | 'artifacts'>;
+
+async function versionArtifact(deps: Deps, idOrName: string, version: number): Promise<string> {
+  const model = await deps.models.get(idOrName);
+  return (await deps.models.getVersion(model.id, version)).artifact;
 }
 
 /**
@@ -12,9 +14,9 @@ async function versionArtifact(deps: AppDeps, idOrName: string, version: number)
  * tf.loadLayersModel fetches `<dir of the URL>/<path>`, so `artifact/weights.bin`
  * lands on the file route below `.../versions/{v}/artifact/`.
  */
-export async function artifactModelJson(deps: AppDeps, idOrName: string, version: number): Promise<Record<string, unknown>> {
+export async function artifactModelJson(deps: Deps, idOrName: string, version: number): Promise<Record<string, unknown>> {
   const key = await versionArtifact(deps, idOrName, version);
-  const modelJson = JSON.parse((await deps.store.getFile(key, 'model.json')).toString('utf8')) as {
+  const modelJson = JSON.parse((await deps.artifacts.getFile(key, 'model.json')).toString('utf8')) as {
     weightsManifest?: { paths: string[] }[];
   };
   for (const group of modelJson.weightsManifest ?? []) group.paths = group.paths.map((path) => `artifact/${path}`);
@@ -22,13 +24,13 @@ export async function artifactModelJson(deps: AppDeps, idOrName: string, version
 }
 
 export async function artifactFile(
-  deps: AppDeps,
+  deps: Deps,
   idOrName: string,
   version: number,
   file: string,
 ): Promise<{ stream: Readable; size: number }> {
   const key = await versionArtifact(deps, idOrName, version);
-  const files = await deps.store.list(key);
+  const files = await deps.artifacts.list(key);
   if (!files.includes(file)) throw new NotFoundError(`version ${version} has no file '${file}'`);
-  return { stream: deps.store.createReadStream(key, file), size: await deps.store.size(key, file) };
+  return { stream: deps.artifacts.createReadStream(key, file), size: await deps.artifacts.size(key, file) };
 }

@@ -1,43 +1,45 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError } from '../../errors.js';
-import { jobStatusEvent } from '../../registry/job-events.js';
-import { ACTIVE_JOB_STATUSES, type JobEvent, type JobRecord } from '../../registry/records.js';
-import type { AppDeps } from '../app.js';
+import { jobStatusEvent, type JobEvent, type JobRecord } from '../../jobs/record.js';
+import { JobStatusSchema, isTerminal } from '../../jobs/status.js';
 
 const HEARTBEAT_MS = 15_000;
 
-export function isFinished(status: string): boolean {
-  return !(ACTIVE_JOB_STATUSES as readonly string[]).includes(status);
+/** A status from an event's data, which is loosely typed on the wire. */
+function endsStream(status: unknown): boolean {
+  const parsed = JobStatusSchema.safeParse(status);
+  return parsed.success && isTerminal(parsed.data);
 }
 
 /**
  * A queued job is taken off the queue and cancelled at once; a running one is
  * asked to stop, and its worker stops at the next batch and records `cancelled`.
  */
-export async function cancelJob(deps: AppDeps, id: string): Promise<{ job: JobRecord; immediate: boolean }> {
-  const job = await deps.registry.getJob(id);
-  if (isFinished(job.status)) throw new ConflictError(`job ${id} is already ${job.status}`);
+export async function cancelJob(deps: Pick<FastifyInstance, 'jobs' | 'queue'>, id: string): Promise<{ job: JobRecord; immediate: boolean }> {
+  const job = await deps.jobs.get(id);
+  if (isTerminal(job.status)) throw new ConflictError(`job ${id} is already ${job.status}`);
   if (job.status === 'queued') {
     const queued = await deps.queue.getJob(id);
     // remove() refuses a job a worker holds the lock on: then it is running, whatever the record says yet.
     const removed = queued ? await queued.remove().then(() => true, () => false) : false;
     if (removed) {
-      const cancelled = await deps.registry.updateJob(id, { status: 'cancelled', finished_at: new Date().toISOString() });
-      await deps.registry.publishJobEvent(id, jobStatusEvent(cancelled));
-      return { job: cancelled, immediate: true };
+      try {
+        return { job: await deps.jobs.cancelQueued(id), immediate: true };
+      } catch (error) {
+        // It ended meanwhile; requestCancel says how.
+        if (!(error instanceof ConflictError)) throw error;
+      }
     }
   }
-  const requested = await deps.registry.requestCancel(id);
-  await deps.registry.publishCancel(id);
-  return { job: requested, immediate: false };
+  return { job: await deps.jobs.requestCancel(id), immediate: false };
 }
 
 /**
  * Server-Sent Events for one job: its current status, the epochs it already
  * ran, then live `epoch` and `status` events until it finishes.
  */
-export async function streamJobEvents(deps: AppDeps, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  await deps.registry.getJob(id);
+export async function streamJobEvents(deps: Pick<FastifyInstance, 'jobs' | 'jobEvents'>, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  await deps.jobs.get(id);
   const raw = reply.raw;
   let lastEpoch = 0;
   let closed = false;
@@ -59,7 +61,7 @@ export async function streamJobEvents(deps: AppDeps, id: string, request: Fastif
       lastEpoch = epoch;
     }
     write(event.type, event.data);
-    if (event.type === 'status' && isFinished(String(event.data.status))) close();
+    if (event.type === 'status' && endsStream(event.data.status)) close();
   };
 
   reply.hijack();
@@ -73,14 +75,14 @@ export async function streamJobEvents(deps: AppDeps, id: string, request: Fastif
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
   request.raw.on('close', close);
   // Subscribe before reading the record, so nothing falls between the two.
-  subscription.unsubscribe = await deps.registry.subscribeJobEvents(id, onEvent);
+  subscription.unsubscribe = await deps.jobEvents.subscribe(id, onEvent);
   if (closed) return subscription.unsubscribe();
-  const job = await deps.registry.getJob(id);
+  const job = await deps.jobs.get(id);
   write('status', jobStatusEvent(job).data);
   const epochs = Object.values(job.history)[0]?.length ?? 0;
   for (let i = 0; i < epochs; i++) {
     const logs = Object.fromEntries(Object.entries(job.history).map(([key, values]) => [key, values[i] ?? null]));
     onEvent({ type: 'epoch', data: { epoch: i + 1, epochs: job.progress.epochs, logs } });
   }
-  if (isFinished(job.status)) close();
+  if (isTerminal(job.status)) close();
 }

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { BUILTIN_DATASETS, type BuiltinDatasetInfo } from '../../datasets/builtins.js';
 import { transformY } from '../../datasets/preprocessing.js';
@@ -6,25 +7,27 @@ import type { Dataset, NDArray } from '../../datasets/types.js';
 import { inlineDataset, type DatasetRef, type StoredDatasetRef } from '../../datasets/ref.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import { checkLabels } from '../../models/labels.js';
-import { canonicalLoss, checkModel, parseModelDefinition, type ModelDefinition } from '../../models/index.js';
-import { newId } from '../../registry/ids.js';
+import { canonicalLoss, checkModel, parseModelDefinition } from '../../models/index.js';
+import type { JobRecord } from '../../jobs/record.js';
 import { enqueueTraining } from '../../queue/training-queue.js';
-import type { JobRecord, ModelRecord } from '../../registry/records.js';
-import type { AppDeps } from '../app.js';
+import { newId } from '../../registry/ids.js';
+import type { ModelRecord } from '../../registry/records.js';
 import type { CreateJob } from '../schemas/jobs.js';
 import { createModel, limitsOf } from './models.js';
+
+type Deps = Pick<FastifyInstance, 'config' | 'models' | 'datasets' | 'jobs' | 'artifacts' | 'queue'>;
 
 /**
  * Validates a training request as far as it can be before the worker has the
  * data: the model against the data's shape, the labels against the loss. Then
  * stores what the job needs, and queues it.
  */
-export async function submitJob(deps: AppDeps, request: CreateJob): Promise<JobRecord> {
+export async function submitJob(deps: Deps, request: CreateJob): Promise<JobRecord> {
   if (request.fit.epochs > deps.config.MAX_EPOCHS) {
     throw ValidationError.at('fit.epochs', `at most ${deps.config.MAX_EPOCHS} epochs per job (MAX_EPOCHS), found ${request.fit.epochs}`);
   }
   const model = await resolveModel(deps, request.model);
-  const definition = model.definition as ModelDefinition;
+  const { definition } = model;
   if (!definition.compile) {
     throw ValidationError.at('model.compile', `model '${model.name}' has no compile settings (loss, optimizer); as in Keras, a model must be compiled before fit`);
   }
@@ -36,11 +39,11 @@ export async function submitJob(deps: AppDeps, request: CreateJob): Promise<JobR
 
   const jobId = newId('job');
   const dataset = data.inline ? await storeInline(deps, jobId, data.inline) : data.ref;
-  const job = await deps.registry.createJob({
+  const job = await deps.jobs.create({
     id: jobId,
     model_id: model.id,
     model_name: model.name,
-    dataset: dataset as unknown as Record<string, unknown>,
+    dataset,
     fit: request.fit,
     preprocessing: request.preprocessing ?? null,
     early_stopping: request.early_stopping ?? null,
@@ -49,11 +52,11 @@ export async function submitJob(deps: AppDeps, request: CreateJob): Promise<JobR
   return job;
 }
 
-async function resolveModel(deps: AppDeps, model: CreateJob['model']): Promise<ModelRecord> {
-  if (typeof model === 'string') return deps.registry.getModel(model);
+async function resolveModel(deps: Deps, model: CreateJob['model']): Promise<ModelRecord> {
+  if (typeof model === 'string') return deps.models.get(model);
   const definition = parseModelDefinition(model, 'model');
   const name = definition.name ?? `inline-${randomBytes(6).toString('hex')}`;
-  if (await deps.registry.findModel(name)) {
+  if (await deps.models.find(name)) {
     throw new ConflictError(`a model named '${name}' exists; refer to it by name, or give the inline definition another name`);
   }
   return createModel(deps, { ...definition, name });
@@ -66,16 +69,16 @@ type DataFacts = {
   /** Inline data is stored with the job once the request is known to be good. */
 } & ({ ref: StoredDatasetRef; inline?: undefined } | { ref?: undefined; inline: Dataset });
 
-async function storeInline(deps: AppDeps, jobId: string, data: Dataset): Promise<StoredDatasetRef> {
+async function storeInline(deps: Deps, jobId: string, data: Dataset): Promise<StoredDatasetRef> {
   const artifact = `jobs/${jobId}/dataset`;
-  await deps.store.putFiles(artifact, encodeDataset(data));
+  await deps.artifacts.putFiles(artifact, encodeDataset(data));
   return { kind: 'inline', artifact };
 }
 
 /** What the API knows of a job's data without loading a stored dataset's arrays. */
-async function describeData(deps: AppDeps, ref: DatasetRef): Promise<DataFacts> {
+async function describeData(deps: Deps, ref: DatasetRef): Promise<DataFacts> {
   if ('id' in ref) {
-    const record = await deps.registry.getDataset(ref.id);
+    const record = await deps.datasets.get(ref.id);
     return {
       ref: { kind: 'stored', id: record.id },
       sampleShape: record.x_shape.slice(1),

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import type * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../registry/dataset-loader.js';
 import { instancesToArray, datasetFromInline } from '../../datasets/inline.js';
@@ -8,7 +9,8 @@ import { argmax, describeLayers, evaluate, inspect, type LayerInfo, type LayerOu
 import { toKerasLogs, type ModelDefinition } from '../../models/index.js';
 import type { ModelRecord } from '../../registry/records.js';
 import type { LoadedVersion } from '../model-cache.js';
-import type { AppDeps } from '../app.js';
+
+type Deps = Pick<FastifyInstance, 'models' | 'datasets' | 'artifacts' | 'modelCache' | 'metrics'>;
 
 interface Served {
   model: ModelRecord;
@@ -16,15 +18,15 @@ interface Served {
 }
 
 /** The model and the asked-for version, or its latest, loaded. */
-async function serve(deps: AppDeps, idOrName: string, version?: number): Promise<Served> {
-  const model = await deps.registry.getModel(idOrName);
+async function serve(deps: Deps, idOrName: string, version?: number): Promise<Served> {
+  const model = await deps.models.get(idOrName);
   const wanted = version ?? model.latest_version;
   if (wanted === 0) throw new AppError(409, 'not_trained', `model '${model.name}' has no trained version yet; train it with POST /v1/jobs`);
-  return { model, loaded: await deps.cache.get(model.id, wanted) };
+  return { model, loaded: await deps.modelCache.get(model.id, wanted) };
 }
 
 function preprocessingOf(loaded: LoadedVersion): PreprocessingState {
-  return (loaded.record.preprocessing ?? {}) as PreprocessingState;
+  return loaded.record.preprocessing ?? {};
 }
 
 function inputShapeOf(loaded: LoadedVersion): number[] {
@@ -32,7 +34,7 @@ function inputShapeOf(loaded: LoadedVersion): number[] {
 }
 
 export async function predictWith(
-  deps: AppDeps,
+  deps: Deps,
   idOrName: string,
   instances: unknown[],
   version?: number,
@@ -48,7 +50,7 @@ export async function predictWith(
 }
 
 export async function inspectWith(
-  deps: AppDeps,
+  deps: Deps,
   idOrName: string,
   instances: unknown[],
   version?: number,
@@ -59,26 +61,26 @@ export async function inspectWith(
 }
 
 export async function evaluateWith(
-  deps: AppDeps,
+  deps: Deps,
   idOrName: string,
   body: { x?: unknown[] | undefined; y?: unknown[] | undefined; dataset?: DatasetRef | undefined; version?: number | undefined; batch_size: number },
 ): Promise<{ model: string; version: number; samples: number; metrics: Record<string, number> }> {
   const { model, loaded } = await serve(deps, idOrName, body.version);
   const data = body.dataset ? await loadDataset(deps, body.dataset) : datasetFromInline(body.x, body.y, '');
   const state = preprocessingOf(loaded);
-  const compile = (model.definition as ModelDefinition).compile;
+  const { compile } = model.definition;
   const raw = evaluate(loaded.model, transformX(state, data.x), transformY(state, data.y), body.batch_size);
   return { model: model.name, version: loaded.record.version, samples: data.x.shape[0] ?? 0, metrics: toKerasLogs(raw, compile) };
 }
 
 export async function layersOf(
-  deps: AppDeps,
+  deps: Deps,
   idOrName: string,
   withWeights: boolean,
   version?: number,
 ): Promise<{ model: string; version: number; layers: LayerInfo[] }> {
   const { model, loaded } = await serve(deps, idOrName, version);
-  const configs = kerasConfigs(model.definition as ModelDefinition, loaded.model);
+  const configs = kerasConfigs(model.definition, loaded.model);
   return { model: model.name, version: loaded.record.version, layers: describeLayers(loaded.model, withWeights, configs) };
 }
 

@@ -24,3 +24,11 @@ export const EarlyStoppingSchema = z
   })
   .strict();
 export type EarlyStoppingSpec = z.infer<typeof EarlyStoppingSchema>;
+
+/**
+ * What travels through the queue: only the job's id. The job record holds
+ * the request, so a job taken again after a crash reads the same thing, and
+ * nothing large sits in Redis twice.
+ */
+export const TrainingJobDataSchema = z.object({ job_id: z.string().min(1) }).strict();
+export type TrainingJobData = z.infer<typeof TrainingJobDataSchema>;

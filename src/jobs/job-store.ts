@@ -1,0 +1,251 @@
+import type { Redis } from 'ioredis';
+import { ConflictError } from '../errors.js';
+import { isId, newId } from '../registry/ids.js';
+import { registryKeys, type RegistryKeys } from '../registry/keys.js';
+import type { BackendRecord } from '../registry/records.js';
+import { HashRecords, decodeFields, list, notFound, pairsOrObject, strings, timestamp } from '../registry/redis-record.js';
+import { runScript } from '../registry/scripts.js';
+import type { JobEvents } from './events.js';
+import { JobProgressSchema, JobRecordSchema, jobStatusEvent, type JobError, type JobProgress, type JobRecord } from './record.js';
+import { ACTIVE_JOB_STATUSES, JOB_STATUSES, JobStatusSchema, sourcesOf, type JobStatus } from './status.js';
+
+export type CreateJobInput = Pick<JobRecord, 'model_id' | 'model_name' | 'dataset' | 'fit'> &
+  Partial<Pick<JobRecord, 'preprocessing' | 'early_stopping'>> & {
+    /** From `newId('job')`, when the caller names things after the job before creating it. */
+    id?: string;
+  };
+
+/**
+ * Training jobs, whose status changes only through the named transitions
+ * below. Each transition is a compare-and-set on the status, allowed from the
+ * statuses that `TRANSITIONS` lists, and publishes the job's `status` event:
+ * a ConflictError means another process moved the job first.
+ */
+export interface JobStore {
+  create(input: CreateJobInput): Promise<JobRecord>;
+  find(id: string): Promise<JobRecord | null>;
+  get(id: string): Promise<JobRecord>;
+  /** Newest first. `model` is a model's id. */
+  list(filter?: { status?: JobStatus | undefined; model?: string | undefined }): Promise<JobRecord[]>;
+  /** Queued or running jobs that train on the stored dataset `datasetId`. */
+  activeUsingDataset(datasetId: string): Promise<JobRecord[]>;
+  countByStatus(): Promise<Record<JobStatus, number>>;
+
+  /** → running, as a new attempt: history emptied, progress 0 of `fit.epochs`. */
+  start(id: string, backend: BackendRecord): Promise<JobRecord>;
+  /**
+   * Records one finished epoch of a running job (`progress.epoch` counts the
+   * epochs finished, from 1) and publishes it. Returns cancel_requested, so a worker notices a cancel even
+   * if it missed the pub/sub message.
+   */
+  appendEpoch(id: string, progress: JobProgress, logs: Record<string, number>): Promise<{ cancel_requested: boolean }>;
+  /** running → queued: a worker shutting down gives the job back for another to start afresh. */
+  handBack(id: string): Promise<JobRecord>;
+  complete(id: string, version: number): Promise<JobRecord>;
+  fail(id: string, error: JobError): Promise<JobRecord>;
+  /** → cancelled by the worker that stopped it (or found it cancelled before starting). */
+  cancel(id: string): Promise<JobRecord>;
+  /** queued → cancelled, by the API once it has taken the job off the queue. */
+  cancelQueued(id: string): Promise<JobRecord>;
+  /** Marks an active job for cancellation and tells the workers, once; ConflictError when it has finished. */
+  requestCancel(id: string): Promise<JobRecord>;
+}
+
+/** The JobStore in Redis: a hash per job, its history a list of one logs entry per epoch (an epoch is one RPUSH). */
+export class RedisJobStore implements JobStore {
+  private readonly keys: RegistryKeys;
+  private readonly records: HashRecords<typeof JobRecordSchema>;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly events: JobEvents,
+  ) {
+    this.keys = registryKeys(prefix);
+    this.records = new HashRecords(redis, JobRecordSchema);
+  }
+
+  async create(input: CreateJobInput): Promise<JobRecord> {
+    const { id = newId('job') } = input;
+    if (!isId('job', id)) throw new TypeError(`'${id}' is not a job id from newId('job')`);
+    const now = timestamp();
+    const record = this.records.normalize({
+      id,
+      model_id: input.model_id,
+      model_name: input.model_name,
+      dataset: input.dataset,
+      fit: input.fit,
+      preprocessing: input.preprocessing ?? null,
+      early_stopping: input.early_stopping ?? null,
+      status: 'queued',
+      progress: { epoch: 0, epochs: input.fit.epochs },
+      history: {},
+      version: null,
+      error: null,
+      backend: null,
+      cancel_requested: false,
+      attempts: 0,
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+      updated_at: now,
+    });
+    const { history: _history, ...fields } = record;
+    const k = this.keys;
+    const created = await runScript(
+      this.redis,
+      'createJob',
+      [k.job(id), k.jobs, k.activeJobs, k.modelJobs(record.model_id), k.jobSeq],
+      [id, ...this.records.fields(fields)],
+    );
+    if (created === 0) throw new ConflictError(`job ${id} already exists`);
+    return record;
+  }
+
+  async find(id: string): Promise<JobRecord | null> {
+    return (await this.readJobs([id]))[0] ?? null;
+  }
+
+  async get(id: string): Promise<JobRecord> {
+    return (await this.find(id)) ?? notFound('job', id);
+  }
+
+  async list(filter: { status?: JobStatus | undefined; model?: string | undefined } = {}): Promise<JobRecord[]> {
+    const k = this.keys;
+    let index = k.jobs;
+    if (filter.model !== undefined) index = k.modelJobs(filter.model);
+    else if (filter.status && ACTIVE_JOB_STATUSES.includes(filter.status)) index = k.activeJobs;
+    const jobs = await this.readJobs(await this.redis.zrevrange(index, 0, -1));
+    return filter.status ? jobs.filter((j) => j.status === filter.status) : jobs;
+  }
+
+  async activeUsingDataset(datasetId: string): Promise<JobRecord[]> {
+    const jobs = await this.readJobs(await this.redis.zrevrange(this.keys.activeJobs, 0, -1));
+    return jobs.filter((j) => ACTIVE_JOB_STATUSES.includes(j.status) && j.dataset.kind === 'stored' && j.dataset.id === datasetId);
+  }
+
+  /** One pipelined HGET per job, no history read: cheap enough for a metrics scrape. */
+  async countByStatus(): Promise<Record<JobStatus, number>> {
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    const ids = await this.redis.zrange(this.keys.jobs, 0, '-1');
+    if (ids.length === 0) return counts;
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.job(id), 'status');
+    for (const [error, stored] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      const status = JobStatusSchema.safeParse(typeof stored === 'string' ? JSON.parse(stored) : null);
+      if (status.success) counts[status.data] += 1;
+    }
+    return counts;
+  }
+
+  async start(id: string, backend: BackendRecord): Promise<JobRecord> {
+    const job = await this.get(id);
+    return this.transition(id, 'running', sourcesOf('running'), {
+      started_at: timestamp(),
+      attempts: job.attempts + 1,
+      backend,
+      progress: { epoch: 0, epochs: job.fit.epochs },
+    });
+  }
+
+  async appendEpoch(id: string, at: JobProgress, logs: Record<string, number>): Promise<{ cancel_requested: boolean }> {
+    const progress = JobProgressSchema.parse(at);
+    const reply = await runScript(
+      this.redis,
+      'appendEpoch',
+      [this.keys.job(id), this.keys.epochs(id)],
+      [JSON.stringify(logs), JSON.stringify(progress), JSON.stringify(timestamp()), JSON.stringify('running')],
+    );
+    if (reply === -1) notFound('job', id);
+    if (reply === 0) throw new ConflictError(`job ${id} is no longer running`);
+    await this.events.publish(id, { type: 'epoch', data: { ...progress, logs } });
+    return { cancel_requested: reply === 'true' };
+  }
+
+  handBack(id: string): Promise<JobRecord> {
+    return this.transition(id, 'queued', sourcesOf('queued'), {});
+  }
+
+  complete(id: string, version: number): Promise<JobRecord> {
+    return this.transition(id, 'completed', sourcesOf('completed'), { version, finished_at: timestamp() });
+  }
+
+  fail(id: string, error: JobError): Promise<JobRecord> {
+    return this.transition(id, 'failed', sourcesOf('failed'), { error, finished_at: timestamp() });
+  }
+
+  cancel(id: string): Promise<JobRecord> {
+    return this.transition(id, 'cancelled', sourcesOf('cancelled'), { finished_at: timestamp() });
+  }
+
+  cancelQueued(id: string): Promise<JobRecord> {
+    return this.transition(id, 'cancelled', ['queued'], { finished_at: timestamp() });
+  }
+
+  async requestCancel(id: string): Promise<JobRecord> {
+    let job: JobRecord;
+    try {
+      job = await this.write(id, ACTIVE_JOB_STATUSES, { cancel_requested: true });
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const { status } = await this.get(id);
+      throw new ConflictError(`job ${id} has already finished (${status}); only queued or running jobs can be cancelled`);
+    }
+    await this.events.publishCancel(id);
+    return job;
+  }
+
+  private async transition(id: string, to: JobStatus, from: readonly JobStatus[], fields: Partial<JobRecord>): Promise<JobRecord> {
+    const job = await this.write(id, from, { ...fields, status: to }, to === 'running');
+    await this.events.publish(id, jobStatusEvent(job));
+    return job;
+  }
+
+  /** The compare-and-set: `fields` (and updated_at) land only while the job's status is one of `from`. */
+  private async write(id: string, from: readonly JobStatus[], fields: Partial<JobRecord>, restart = false): Promise<JobRecord> {
+    const k = this.keys;
+    const json = (statuses: readonly JobStatus[]) => statuses.map((s) => JSON.stringify(s)).join(' ');
+    const reply = await runScript(
+      this.redis,
+      'transitionJob',
+      [k.job(id), k.epochs(id), k.jobs, k.activeJobs],
+      [id, json(from), json(ACTIVE_JOB_STATUSES), restart ? '1' : '0', ...this.records.fields({ ...fields, updated_at: timestamp() })],
+    );
+    if (reply === -1) notFound('job', id);
+    const [applied, fieldsOrStatus, epochs] = list(reply);
+    if (applied === 0) {
+      const status = typeof fieldsOrStatus === 'string' ? String(JSON.parse(fieldsOrStatus)) : 'unknown';
+      const target = fields.status ? `become ${fields.status}` : 'change';
+      throw new ConflictError(`job ${id} is ${status}; only a ${from.join(' or ')} job can ${target}`);
+    }
+    return this.records.decode(fieldsOrStatus, { history: epochsToHistory(strings(epochs)) });
+  }
+
+  /** The jobs that still exist among `ids`, in that order; each read in one MULTI, so fields and history agree. */
+  private async readJobs(ids: string[]): Promise<JobRecord[]> {
+    if (ids.length === 0) return [];
+    const multi = this.redis.multi();
+    for (const id of ids) multi.hgetall(this.keys.job(id)).lrange(this.keys.epochs(id), 0, -1);
+    const replies = (await multi.exec()) ?? [];
+    const out: JobRecord[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const [fieldsError, fields] = replies[2 * i] ?? [];
+      const [epochsError, epochs] = replies[2 * i + 1] ?? [];
+      if (fieldsError || epochsError) throw fieldsError ?? epochsError;
+      const decoded = pairsOrObject(fields);
+      if (Object.keys(decoded).length) out.push(JobRecordSchema.parse({ ...decodeFields(decoded), history: epochsToHistory(strings(epochs)) }));
+    }
+    return out;
+  }
+}
+
+function epochsToHistory(epochs: string[]): Record<string, unknown[]> {
+  const history: Record<string, unknown[]> = {};
+  for (const json of epochs) {
+    const logs: unknown = JSON.parse(json);
+    if (!logs || typeof logs !== 'object') continue;
+    for (const [key, value] of Object.entries(logs)) (history[key] ??= []).push(value);
+  }
+  return history;
+}

@@ -1,0 +1,37 @@
+import type { Redis } from 'ioredis';
+import { JobEvents } from '../jobs/events.js';
+import { RedisJobStore, type JobStore } from '../jobs/job-store.js';
+import { RedisDatasetStore, type DatasetStore } from './dataset-store.js';
+import { RedisModelStore, type ModelStore } from './model-store.js';
+
+/** Every store the service keeps in Redis, and the job events beside them. */
+export interface Stores {
+  models: ModelStore;
+  datasets: DatasetStore;
+  jobs: JobStore;
+  events: JobEvents;
+  /** Closes the subscriber connection the events opened; the Redis client passed in stays open. */
+  close(): Promise<void>;
+}
+
+export interface RedisStoresOptions {
+  /** Used as given and never closed here. */
+  redis: Redis;
+  /** Every key and channel lives under `${prefix}:`. */
+  prefix: string;
+  /** Where a failing event handler or a subscriber connection error goes; a process warning by default. */
+  onError?: (error: unknown) => void;
+}
+
+export function createRedisStores(options: RedisStoresOptions): Stores {
+  const { redis, prefix } = options;
+  const events = new JobEvents(options);
+  const jobs = new RedisJobStore(redis, prefix, events);
+  return {
+    models: new RedisModelStore(redis, prefix),
+    datasets: new RedisDatasetStore(redis, prefix, jobs),
+    jobs,
+    events,
+    close: () => events.close(),
+  };
+}
