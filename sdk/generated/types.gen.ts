@@ -514,7 +514,13 @@ export type Dataset = {
     id: string;
     name: string;
     rows: number;
+    /**
+     * the whole array's shape, NumPy's x.shape: the first axis is the rows, the rest one sample's shape (a built-in's x_shape)
+     */
     x_shape: Array<number>;
+    /**
+     * the whole array's shape, NumPy's y.shape: the first axis is the rows
+     */
     y_shape: Array<number>;
     x_dtype: 'float32' | 'int32' | 'uint8';
     y_dtype: 'float32' | 'int32' | 'uint8';

@@ -22,7 +22,10 @@ export const JsonDatasetSchema = z
   .meta({ examples: [{ name: 'xor', x: [[0, 0], [0, 1], [1, 0], [1, 1]], y: [0, 1, 1, 0] }] });
 
 /** An uploaded dataset without its storage key. */
-export const DatasetSchema = DatasetRecordSchema.omit({ artifact: true });
+export const DatasetSchema = DatasetRecordSchema.omit({ artifact: true }).extend({
+  x_shape: DatasetRecordSchema.shape.x_shape.describe("the whole array's shape, NumPy's x.shape: the first axis is the rows, the rest one sample's shape (a built-in's x_shape)"),
+  y_shape: DatasetRecordSchema.shape.y_shape.describe("the whole array's shape, NumPy's y.shape: the first axis is the rows"),
+});
 export const DatasetListSchema = z.object({
   builtin: z.array(BuiltinDatasetInfoSchema).describe('never uploaded; refer to them as {"builtin": name, "split": ...}'),
   datasets: z.array(DatasetSchema),
