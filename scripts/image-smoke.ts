@@ -45,6 +45,9 @@ const IRIS = {
   },
   compile: { loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
 } satisfies Schemas['CreateModel'];
+// Three containers loading TensorFlow at once on a busy 2-core machine took over a minute.
+const STARTUP_S = 300;
+
 const FLOWERS = [
   [5.3, 3.4, 1.9, 0.6],
   [6.0, 3.0, 4.7, 1.5],
@@ -87,7 +90,7 @@ function ok<T>(what: string, result: { data?: T; error?: unknown; response: Resp
 type Readiness = paths['/readyz']['get']['responses'][200]['content']['application/json'];
 
 async function ready(): Promise<Readiness> {
-  return until('GET /readyz says ready', 120, async () => {
+  return until('GET /readyz says ready', STARTUP_S, async () => {
     const { data } = await client.GET('/readyz', { signal: AbortSignal.timeout(5000) });
     return data?.ready ? data : undefined;
   });
@@ -95,7 +98,7 @@ async function ready(): Promise<Readiness> {
 
 async function healthy(container: string): Promise<void> {
   // The image's HEALTHCHECK, run by the engine (no systemd here runs it on its own).
-  await until(`podman healthcheck run ${container}`, 120, async () => ((await podman('healthcheck', 'run', container)), true));
+  await until(`podman healthcheck run ${container}`, STARTUP_S, async () => ((await podman('healthcheck', 'run', container)), true));
 }
 
 /** The Server-Sent Events of a job until the stream closes at its end, as [event, data] pairs. */
