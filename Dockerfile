@@ -5,8 +5,9 @@
 #   runtime-gpu                 a training worker on TensorFlow 2.21 built for CUDA 12
 # docker build -t modelyard .
 # docker build --target runtime-gpu -t modelyard-gpu .
-# Both run the compiled dist/main.js with plain node, as a non-root user; see the README's
-# "Deploy" section.
+# Both run the compiled dist/main.js with plain node, as a non-root user; see docs/deploy.md.
+# Build inputs that only some networks need (a proxy's CA bundle, a local pip index) go in as
+# build-time mounts, as scripts/image-test.sh does, never into this file.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 ARG TF_VERSION=2.21.0
