@@ -85,10 +85,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     debootstrap docker-compose >"$work/apt.log" 2>&1 || { tail -n 20 "$work/apt.log" >&2; fail "apt-get install"; }
 fi
 # runc: crun 1.8 refuses the hybrid cgroups of these machines. No systemd: cgroupfs, and
-# healthchecks run only when asked (`podman healthcheck run`). Ulimits within the hard limit here.
+# healthchecks run only when asked (`podman healthcheck run`). Podman's default ulimits exceed
+# what these machines allow, and runc then refuses to start a container: nofile at the hard
+# limit; nproc at most 32768 (65536 was refused here, under a hard limit of 96362).
+nproc=$(ulimit -Hu)
+[ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
 cat >"$work/containers.conf" <<EOF
 [containers]
-default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)"]
+default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=$nproc:$nproc"]
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
@@ -114,7 +118,8 @@ cafile=$(npm config get cafile 2>/dev/null || true)
   echo "registry=$(npm config get registry)"
 } >"$env_dir/npmrc"
 # This machine's pip settings, with every local index or wheel folder mounted where they name it.
-pip_setting() { python3 -m pip config list 2>/dev/null | sed -n "s/^\(global\|:env:\)\.$1='\(.*\)'$/\2/p" | tail -n1; }
+pip_config=$(python3 -m pip config list 2>/dev/null || true)
+pip_setting() { sed -n "s/^\(global\|:env:\)\.$1='\(.*\)'$/\2/p" <<<"$pip_config" | tail -n1; }
 indexes=$(echo "$(pip_setting index-url) $(pip_setting extra-index-url)" | xargs)
 find_links=$(pip_setting find-links)
 if [ -n "$indexes$find_links" ]; then
@@ -147,24 +152,27 @@ smoke() {
   SMOKE_API=$1 SMOKE_API_CONTAINER=$2 SMOKE_WORKER_CONTAINERS=$3 timeout 1500 node --import tsx scripts/image-smoke.ts
 }
 
+# Without systemd, podman says at every start that it cannot schedule the healthcheck: noise here.
+start() { podman run --detach "$@" 2> >(grep -v 'unable to get systemd connection' >&2) >/dev/null; }
+
 if [[ " $PARTS " == *" direct "* ]]; then
   step=$(date +%s)
   redis_port=$(free_port)
   api_port=$(free_port)
   volume=$run_id-data
   podman volume create --label "$LABEL=$run_id" "$volume" >/dev/null
-  podman run -d --name "$run_id-redis" --label "$LABEL=$run_id" --network host localhost/redis:7 \
-    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null
+  start --name "$run_id-redis" --label "$LABEL=$run_id" --network host localhost/redis:7 \
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no || fail "starting redis"
   # HOST=127.0.0.1: on the host's network the api and the workers' /metrics listen on loopback only.
   common=(--label "$LABEL=$run_id" --network host -v "$volume:/data" -e "REDIS_URL=redis://127.0.0.1:$redis_port"
     -e TF_BACKEND=tensorflow -e HOST=127.0.0.1 -e "PORT=$api_port")
-  podman run -d --name "$run_id-api" "${common[@]}" "$IMAGE" api >/dev/null
+  start --name "$run_id-api" "${common[@]}" "$IMAGE" api || fail "starting the api"
   for n in 1 2; do
-    podman run -d --name "$run_id-worker-$n" "${common[@]}" -e "WORKER_METRICS_PORT=$(free_port)" "$IMAGE" worker >/dev/null
+    start --name "$run_id-worker-$n" "${common[@]}" -e "WORKER_METRICS_PORT=$(free_port)" "$IMAGE" worker || fail "starting worker $n"
   done
   log "smoke test on containers on the host's loopback (api on :$api_port)"
   smoke "http://127.0.0.1:$api_port" "$run_id-api" "$run_id-worker-1,$run_id-worker-2" || fail "smoke test of the containers"
-  podman rm --force --time 10 $(containers "$LABEL=$run_id") >/dev/null
+  podman rm --force --time 60 $(containers "$LABEL=$run_id") >/dev/null
   podman volume rm "$volume" >/dev/null
   log "containers: smoke test passed ($(elapsed "$step"))"
 fi
