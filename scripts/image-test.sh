@@ -36,13 +36,31 @@ flock --wait 3600 9 || fail "another image test still holds /run/lock/modelyard-
 work=$(mktemp -d /var/tmp/modelyard-image-test.XXXXXX)
 service_pid=
 health_pid=
+child=
 compose=()
 
+# A long step runs in the background and is waited for, so that a TERM or an INT reaches the
+# trap at once (bash runs no trap while a foreground command runs), and the trap can end it.
+bounded() {
+  local seconds=$1 status=0
+  shift
+  timeout "$seconds" "$@" &
+  child=$!
+  wait "$child" || status=$?
+  child=
+  return "$status"
+}
+
 containers() { podman ps --all --quiet --filter "label=$1" 2>/dev/null || true; }
+# Without systemd, podman says at every start and removal that it cannot (un)schedule the
+# container's healthcheck timer: noise here, where the test runs the healthchecks itself.
+quiet() { podman "$@" 2> >(grep -v 'unable to get systemd connection' >&2) >/dev/null; }
+start() { quiet run --detach "$@"; }
 
 cleanup() {
   local status=$?
   set +e
+  [ -n "$child" ] && kill "$child" 2>/dev/null && wait "$child" 2>/dev/null
   if [ "$status" != 0 ]; then
     for id in $(containers "$LABEL") $(containers com.docker.compose.project="$run_id"); do
       echo "----- last lines of $(podman inspect --format '{{.Name}}' "$id") -----" >&2
@@ -57,7 +75,7 @@ cleanup() {
   # Whatever is left, also of an earlier run that was killed before its own clean-up.
   for id in $(containers "$LABEL") $(containers com.docker.compose.project); do
     case "$(podman inspect --format '{{index .Config.Labels "com.docker.compose.project"}}' "$id")" in
-      modelyard-it-* | '<no value>' | '') podman rm --force --time 5 "$id" >/dev/null ;;
+      modelyard-it-* | '<no value>' | '') quiet rm --force --time 5 "$id" ;;
     esac
   done
   podman volume ls --quiet | grep -E '^modelyard-it-' | xargs -r podman volume rm --force >/dev/null
@@ -102,7 +120,7 @@ podman info >/dev/null || fail "podman does not run here"
 
 # --- 2. the base images --------------------------------------------------------------------
 step=$(date +%s)
-timeout 1800 scripts/image-bases.sh || fail "making the base images"
+bounded 1800 scripts/image-bases.sh || fail "making the base images"
 log "base images ready ($(elapsed "$step"))"
 
 # --- 3. the build --------------------------------------------------------------------------
@@ -142,18 +160,15 @@ if [ -n "$indexes$find_links" ]; then
 fi
 step=$(date +%s)
 log "building $IMAGE"
-timeout 3600 podman build "${build[@]}" -t "$IMAGE" . >"$work/build.log" 2>&1 \
+bounded 3600 podman build "${build[@]}" -t "$IMAGE" . >"$work/build.log" 2>&1 \
   || { tail -n 60 "$work/build.log" >&2; fail "podman build (the last 60 lines above)"; }
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 log "built $IMAGE: $(numfmt --to=si "$size")B ($(elapsed "$step"))"
 
 # --- 4. smoke test: containers on the host's loopback ----------------------------------------
 smoke() {
-  SMOKE_API=$1 SMOKE_API_CONTAINER=$2 SMOKE_WORKER_CONTAINERS=$3 timeout 1500 node --import tsx scripts/image-smoke.ts
+  bounded 1500 env SMOKE_API="$1" SMOKE_API_CONTAINER="$2" SMOKE_WORKER_CONTAINERS="$3" node --import tsx scripts/image-smoke.ts
 }
-
-# Without systemd, podman says at every start that it cannot schedule the healthcheck: noise here.
-start() { podman run --detach "$@" 2> >(grep -v 'unable to get systemd connection' >&2) >/dev/null; }
 
 if [[ " $PARTS " == *" direct "* ]]; then
   step=$(date +%s)
@@ -172,7 +187,7 @@ if [[ " $PARTS " == *" direct "* ]]; then
   done
   log "smoke test on containers on the host's loopback (api on :$api_port)"
   smoke "http://127.0.0.1:$api_port" "$run_id-api" "$run_id-worker-1,$run_id-worker-2" || fail "smoke test of the containers"
-  podman rm --force --time 60 $(containers "$LABEL=$run_id") >/dev/null
+  quiet rm --force --time 60 $(containers "$LABEL=$run_id")
   podman volume rm "$volume" >/dev/null
   log "containers: smoke test passed ($(elapsed "$step"))"
 fi
@@ -199,7 +214,7 @@ if [[ " $PARTS " == *" compose "* ]]; then
   ) &
   health_pid=$!
   log "docker-compose.yml with ${compose[0]}: up --scale worker=2 (api on 127.0.0.1:$api_port)"
-  MODELYARD_PORT=127.0.0.1:$api_port timeout 600 "${compose[@]}" up --detach --no-build --scale worker=2 >"$work/compose.log" 2>&1 \
+  MODELYARD_PORT=127.0.0.1:$api_port bounded 600 "${compose[@]}" up --detach --no-build --scale worker=2 >"$work/compose.log" 2>&1 \
     || { cat "$work/compose.log" >&2; fail "compose up"; }
   kill "$health_pid" && health_pid=
   service_container() {
@@ -208,7 +223,7 @@ if [[ " $PARTS " == *" compose "* ]]; then
   }
   [ "$(service_container worker-gpu)" = "" ] || fail "compose started the gpu profile's worker-gpu"
   smoke "http://127.0.0.1:$api_port" "$(service_container api)" "$(service_container worker)" || fail "smoke test of docker-compose.yml"
-  timeout 180 "${compose[@]}" down --volumes --timeout 30 >/dev/null 2>&1 || fail "compose down"
+  bounded 180 "${compose[@]}" down --volumes --timeout 30 >/dev/null 2>&1 || fail "compose down"
   compose=()
   log "docker-compose.yml: smoke test passed ($(elapsed "$step"))"
 fi

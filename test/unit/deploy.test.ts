@@ -5,8 +5,8 @@ import { parse } from 'yaml';
 import { ConfigSchema } from '../../src/config.js';
 
 // The images are built and run by scripts/image-test.sh, which CI runs after these tests
-// (docs/deploy.md). These check, in a second, what that run cannot: the GPU image it does not
-// build, and the files' essentials as written, so that a slip shows before a long build.
+// (docs/deploy.md). These check, without an engine, what that run cannot (the GPU image, which
+// it does not build) and the files' essentials as written, so a slip shows before a long build.
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
