@@ -5,8 +5,9 @@
 #   runtime-gpu                 a training worker on TensorFlow 2.21 built for CUDA 12
 # docker build -t modelyard .
 # docker build --target runtime-gpu -t modelyard-gpu .
-# Both run the compiled dist/main.js with plain node, as a non-root user; see the README's
-# "Deploy" section.
+# Both run the compiled dist/main.js with plain node, as a non-root user; see docs/deploy.md.
+# Build inputs that only some networks need (a proxy's CA bundle, a local pip index) go in as
+# build-time mounts, as scripts/image-test.sh does, never into this file.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 ARG TF_VERSION=2.21.0
@@ -47,6 +48,13 @@ ENV MODELYARD_TF_WHEEL=tensorflow-cpu==${TF_VERSION}
 RUN --mount=type=cache,target=/root/.npm --mount=type=cache,target=/root/.cache/pip \
     npm ci --omit=dev --no-audit --no-fund --foreground-scripts \
  && TF_CPP_MIN_LOG_LEVEL=2 node -e "const v = require('@tensorflow/tfjs-node').backend().binding.TF_Version; if (v !== process.env.TF_VERSION) { console.error('tfjs-node runs on TensorFlow ' + v + ', not ' + process.env.TF_VERSION); process.exit(1); }"
+# Only what the runtime loads goes on: the wheel's libraries without their symbol tables (the
+# loader reads the dynamic ones; about 200 MB less), no C headers, no copy of the built addon,
+# no source maps. The library must still load afterwards.
+RUN find /opt/modelyard/native -name 'lib*.so*' -type f -exec strip --strip-unneeded {} + \
+ && rm -rf /opt/modelyard/native/*/deps/include /opt/modelyard/native/*/bindings node_modules/@tensorflow/tfjs-node/build-tmp-* \
+ && find node_modules -name '*.map' -type f -delete \
+ && TF_CPP_MIN_LOG_LEVEL=2 node -e "require('@tensorflow/tfjs-node').tensor([1, 2]).square().dataSync()"
 
 # The same, against the GPU build of TensorFlow (the `tensorflow` wheel), with NVIDIA's CUDA
 # libraries from the pip wheels that TensorFlow itself pins in its `and-cuda` extra. The
@@ -76,6 +84,10 @@ RUN --mount=type=cache,target=/root/.npm \
     PIP_NO_INDEX=1 PIP_FIND_LINKS=/tmp/tf-wheel npm ci --omit=dev --no-audit --no-fund --foreground-scripts \
  && TF_CPP_MIN_LOG_LEVEL=2 node -e "const v = require('@tensorflow/tfjs-node').backend().binding.TF_Version; if (v !== process.env.TF_VERSION) { console.error('tfjs-node runs on TensorFlow ' + v + ', not ' + process.env.TF_VERSION); process.exit(1); }" \
  && rm -rf /tmp/tf-wheel
+RUN find /opt/modelyard/native -name 'lib*.so*' -type f -exec strip --strip-unneeded {} + \
+ && rm -rf /opt/modelyard/native/*/deps/include /opt/modelyard/native/*/bindings node_modules/@tensorflow/tfjs-node/build-tmp-* \
+ && find node_modules -name '*.map' -type f -delete \
+ && TF_CPP_MIN_LOG_LEVEL=2 node -e "require('@tensorflow/tfjs-node').tensor([1, 2]).square().dataSync()"
 
 # What both images share: no compilers, no npm install, a non-root user.
 FROM ${NODE_IMAGE} AS runtime-base

@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../../src/config.js';
 
-// No Docker engine runs the tests: these check the files' essentials as written. The images
-// themselves are built by `docker compose build` (see the README's "Deploy" section).
+// The images are built and run by scripts/image-test.sh, which CI runs after these tests
+// (docs/deploy.md). These check, without an engine, what that run cannot (the GPU image, which
+// it does not build) and the files' essentials as written, so a slip shows before a long build.
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
@@ -222,7 +223,9 @@ test('Dockerfile: every COPY --from names an earlier stage; the context has only
     .filter((line) => line && !line.startsWith('#'));
   assert.equal(ignore[0], '*', '.dockerignore starts by leaving everything out');
   const allowed = new Set(ignore.filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, '')));
-  for (const leftOut of ['node_modules', 'dist', 'data', '.git', '.env', 'tmp']) assert.ok(!allowed.has(leftOut), `${leftOut} stays out of the context`);
+  for (const leftOut of ['node_modules', 'dist', 'data', '.git', '.env', 'tmp', 'test', 'bench']) assert.ok(!allowed.has(leftOut), `${leftOut} stays out of the context`);
+  // Editing the image test must not invalidate the npm ci layers that copy scripts/.
+  assert.ok(ignore.indexOf('scripts/image-*') > ignore.indexOf('!scripts'), 'scripts/image-* stays out of the context');
   stages.forEach((stage, index) => {
     for (const copy of copies(stage, true)) {
       if (copy.from) {
@@ -260,6 +263,14 @@ function compose() {
 }
 
 const modelyardServices = ['api', 'worker', 'worker-gpu'] as const;
+
+test('CI runs the image test after the other tests; compose files stay readable by docker-compose 1.x', () => {
+  const ci = read('.ci/run');
+  const imageTest = ci.search(/^bash scripts\/image-test\.sh$/m);
+  assert.ok(imageTest > ci.search(/^npm test$/m) && ci.search(/^npm test$/m) > 0, '.ci/run: `bash scripts/image-test.sh` after `npm test`');
+  // Debian's docker-compose 1.29 (what the image test drives podman with) refuses a top-level name.
+  assert.equal((parse(read('docker-compose.yml')) as Record<string, unknown>).name, undefined);
+});
 
 test('compose: redis with AOF, a healthcheck and a named volume', () => {
   const { doc, service } = compose();
