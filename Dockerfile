@@ -115,6 +115,8 @@ COPY --from=native-gpu /opt/modelyard/native /opt/modelyard/native
 COPY --from=native-gpu /app/node_modules ./node_modules
 COPY --from=compile /app/dist ./dist
 COPY package.json ./
+COPY dashboard ./dashboard
+COPY assets ./assets
 # The toolkit mounts the driver's compute libraries only when asked for them. Growing GPU
 # memory as needed (instead of TensorFlow taking all of it) lets several workers share a GPU.
 ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility \
@@ -130,3 +132,5 @@ COPY --from=native-cpu /opt/modelyard/native /opt/modelyard/native
 COPY --from=native-cpu /app/node_modules ./node_modules
 COPY --from=compile /app/dist ./dist
 COPY package.json ./
+COPY dashboard ./dashboard
+COPY assets ./assets

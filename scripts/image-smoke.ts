@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { createClient, type paths, type Schemas } from '../sdk/index.js';
+import { createClient, createJob, createModel, getJob, getReadiness, inspect, listLayers, predict as predictIris, type CreateModel, type GetReadinessResponse, type Job, type Prediction } from '../sdk/index.js';
 
 const run = promisify(execFile);
 
@@ -28,7 +28,7 @@ const env = z
   .parse(process.env);
 
 const api = env.SMOKE_API.replace(/\/$/, '');
-const client = createClient(api);
+const client = createClient({ baseUrl: api });
 const [firstWorker, secondWorker] = env.SMOKE_WORKER_CONTAINERS;
 
 // The README's Iris model, without an input shape: the data gives it at training time.
@@ -44,7 +44,7 @@ const IRIS = {
     ],
   },
   compile: { loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
-} satisfies Schemas['CreateModel'];
+} satisfies CreateModel;
 // Three containers loading TensorFlow at once on a busy 2-core machine took over a minute.
 const STARTUP_S = 300;
 
@@ -82,16 +82,14 @@ async function until<T>(what: string, seconds: number, attempt: () => Promise<T 
   }
 }
 
-function ok<T>(what: string, result: { data?: T; error?: unknown; response: Response }): T {
-  assert.ok(result.data !== undefined, `${what}: HTTP ${result.response.status} ${JSON.stringify(result.error)}`);
+function ok<T>(what: string, result: { data?: T; error?: unknown; response?: Response }): T {
+  assert.ok(result.data !== undefined, `${what}: HTTP ${result.response?.status} ${JSON.stringify(result.error)}`);
   return result.data;
 }
 
-type Readiness = paths['/readyz']['get']['responses'][200]['content']['application/json'];
-
-async function ready(): Promise<Readiness> {
+async function ready(): Promise<GetReadinessResponse> {
   return until('GET /readyz says ready', STARTUP_S, async () => {
-    const { data } = await client.GET('/readyz', { signal: AbortSignal.timeout(5000) });
+    const { data } = await getReadiness({ client, signal: AbortSignal.timeout(5000) });
     return data?.ready ? data : undefined;
   });
 }
@@ -113,19 +111,19 @@ async function events(jobId: string, seconds: number): Promise<[string, Record<s
     .map((match) => [match[1] as string, z.record(z.string(), z.unknown()).parse(JSON.parse(match[2] as string))]);
 }
 
-async function job(jobId: string): Promise<Schemas['Job']> {
-  return ok('GET /v1/jobs/{job}', await client.GET('/v1/jobs/{job}', { params: { path: { job: jobId } } }));
+async function job(jobId: string): Promise<Job> {
+  return ok('GET /v1/jobs/{job}', await getJob({ client, path: { job: jobId } }));
 }
 
 async function train(epochs: number, batchSize: number): Promise<string> {
   const fit = { epochs, batch_size: batchSize, validation_split: 0.1 };
-  const created = ok('POST /v1/jobs', await client.POST('/v1/jobs', { body: { model: 'iris', dataset: { builtin: 'iris' }, fit } }));
+  const created = ok('POST /v1/jobs', await createJob({ client, body: { model: 'iris', dataset: { builtin: 'iris' }, fit } }));
   assert.equal(created.status, 'queued');
   return created.id;
 }
 
-async function predict(): Promise<Schemas['Prediction']> {
-  return ok('predict', await client.POST('/v1/models/{model}/predict', { params: { path: { model: 'iris' } }, body: { instances: FLOWERS } }));
+async function predict(): Promise<Prediction> {
+  return ok('predict', await predictIris({ client, path: { model: 'iris' }, body: { instances: FLOWERS } }));
 }
 
 async function prometheus(text: string, where: string): Promise<void> {
@@ -149,7 +147,7 @@ async function main(): Promise<void> {
   for (const container of [env.SMOKE_API_CONTAINER, firstWorker, secondWorker]) await healthy(container);
   log('healthchecks pass: api and both workers');
 
-  ok('POST /v1/models', await client.POST('/v1/models', { body: IRIS }));
+  ok('POST /v1/models', await createModel({ client, body: IRIS }));
   const irisJob = await train(300, 32);
   const stream = await events(irisJob, 600);
   assert.equal(stream.filter(([event]) => event === 'epoch').length, 300, 'one epoch event per epoch');
@@ -170,10 +168,10 @@ async function main(): Promise<void> {
   assert.equal(prediction.classes?.length, 3);
   const inspection = ok(
     'inspect',
-    await client.POST('/v1/models/{model}/inspect', { params: { path: { model: 'iris' } }, body: { instances: [FLOWERS[0] as number[]] } }),
+    await inspect({ client, path: { model: 'iris' }, body: { instances: [FLOWERS[0] as number[]] } }),
   );
   assert.equal(inspection.layers.length, 4);
-  const layers = ok('layers', await client.GET('/v1/models/{model}/layers', { params: { path: { model: 'iris' }, query: { weights: 'true' } } }));
+  const layers = ok('layers', await listLayers({ client, path: { model: 'iris' }, query: { weights: true } }));
   const kernel = layers.layers[0]?.weights?.find((weight) => weight.name.endsWith('kernel'));
   assert.deepEqual(kernel?.shape, [4, 8], JSON.stringify(layers.layers[0]?.weights?.map((w) => [w.name, w.shape])));
   log(`predict (${prediction.classes?.join(', ')}), inspect and layers answer`);

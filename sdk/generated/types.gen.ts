@@ -515,11 +515,11 @@ export type Dataset = {
     name: string;
     rows: number;
     /**
-     * the whole array's shape, NumPy's x.shape: the first axis is the rows, the rest one sample's shape (a built-in's x_shape)
+     * one sample's shape, as Keras's input_shape: NumPy's x.shape without the rows
      */
     x_shape: Array<number>;
     /**
-     * the whole array's shape, NumPy's y.shape: the first axis is the rows
+     * one target's shape: NumPy's y.shape without the rows ([] for one label per sample)
      */
     y_shape: Array<number>;
     x_dtype: 'float32' | 'int32' | 'uint8';

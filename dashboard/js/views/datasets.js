@@ -23,7 +23,7 @@ function uploadBody(files, name) {
 function datasetTable(builtin, datasets, onDelete) {
   const rows = [
     ...builtin.flatMap((info) => info.splits.map((split) => ({ name: `${info.name}${info.splits.length > 1 ? ` (${split.name})` : ''}`, kind: 'built-in', rows: split.rows, x: [split.rows, ...info.x_shape], y: [split.rows, ...info.y_shape], classes: info.class_names, detail: info.description }))),
-    ...datasets.map((dataset) => ({ name: dataset.name, id: dataset.id, kind: 'uploaded', rows: dataset.rows, x: dataset.x_shape, y: dataset.y_shape, classes: dataset.class_names, detail: `${fmt(dataset.bytes)} bytes, ${when(dataset.created_at)}` })),
+    ...datasets.map((dataset) => ({ name: dataset.name, id: dataset.id, kind: 'uploaded', rows: dataset.rows, x: [dataset.rows, ...dataset.x_shape], y: [dataset.rows, ...dataset.y_shape], classes: dataset.class_names, detail: `${fmt(dataset.bytes)} bytes, ${when(dataset.created_at)}` })),
   ];
   return h(
     'div',
@@ -78,7 +78,7 @@ export async function datasetsView(view) {
     try {
       const query = target.value.trim() ? `?target=${enc(target.value.trim())}` : '';
       const dataset = await api('POST', `/v1/datasets${query}`, uploadBody(files, chosen));
-      replace(message, h('p', { role: 'status' }, `Stored ${dataset.name}: ${fmt(dataset.rows)} rows, x ${shape(dataset.x_shape)}, y ${shape(dataset.y_shape)}.`));
+      replace(message, h('p', { role: 'status' }, `Stored ${dataset.name}: ${fmt(dataset.rows)} rows, x ${shape([dataset.rows, ...dataset.x_shape])}, y ${shape([dataset.rows, ...dataset.y_shape])}.`));
       await refresh();
     } catch (error) {
       const status = error instanceof ApiError ? `${error.status} ${error.code}: ` : '';

@@ -8,7 +8,7 @@ import { inlineDataset } from '../../datasets/ref.js';
 import type { Dataset } from '../../datasets/types.js';
 import { AppError, ValidationError, fromZodError } from '../../errors.js';
 import { errorResponses } from '../schemas/common.js';
-import { DatasetListSchema, DatasetParamsSchema, DatasetSchema, JsonDatasetSchema, UploadQuerySchema } from '../schemas/datasets.js';
+import { DatasetListSchema, DatasetParamsSchema, DatasetSchema, JsonDatasetSchema, UploadQuerySchema, publicDataset } from '../schemas/datasets.js';
 import { deleteDataset, parseNpyPair, receiveUpload, storeDataset } from '../services/datasets.js';
 
 const UPLOAD_DESCRIPTION = `Upload a dataset as JSON: \`{"name", "x", "y", "class_names"?}\`, nested arrays.
@@ -43,7 +43,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
     },
     async (request, reply) => {
       const { name, dataset } = await readUpload(app, request, request.query, limit);
-      return reply.code(201).send(await storeDataset(app, name, dataset));
+      return reply.code(201).send(publicDataset(await storeDataset(app, name, dataset)));
     },
   );
 
@@ -68,7 +68,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
           throw new AppError(415, 'unsupported_media_type', `POST /v1/datasets/${format.name} reads ${format.contentTypes.join(' or ')}, not ${type || 'a body without a content type'}`);
         }
         const { name, dataset } = await readUpload(app, request, request.query, limit);
-        return reply.code(201).send(await storeDataset(app, name, dataset));
+        return reply.code(201).send(publicDataset(await storeDataset(app, name, dataset)));
       },
     );
   }
@@ -92,20 +92,20 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
         throw new AppError(415, 'unsupported_media_type', `POST /v1/datasets/npy reads multipart/form-data, not ${type || 'a body without a content type'}`);
       }
       const { name, dataset } = await readMultipart(app, request, request.query, limit);
-      return reply.code(201).send(await storeDataset(app, name, dataset));
+      return reply.code(201).send(publicDataset(await storeDataset(app, name, dataset)));
     },
   );
 
   routes.get(
     '/v1/datasets',
     { schema: { tags: ['datasets'], operationId: 'listDatasets', summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
-    async () => ({ builtin: [...BUILTIN_DATASETS], datasets: await app.datasets.list() }),
+    async () => ({ builtin: [...BUILTIN_DATASETS], datasets: (await app.datasets.list()).map(publicDataset) }),
   );
 
   routes.get(
     '/v1/datasets/:dataset',
     { schema: { tags: ['datasets'], operationId: 'getDataset', summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
-    async (request) => app.datasets.get(request.params.dataset),
+    async (request) => publicDataset(await app.datasets.get(request.params.dataset)),
   );
 
   routes.delete(

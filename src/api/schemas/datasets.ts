@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SamplesSchema } from '../../documented.js';
 import { MAX_NAME_LENGTH } from './common.js';
 import { BuiltinDatasetInfoSchema } from '../../datasets/builtins.js';
-import { DatasetRecordSchema } from '../../registry/records.js';
+import { DatasetRecordSchema, type DatasetRecord } from '../../registry/records.js';
 
 export const DatasetParamsSchema = z.object({ dataset: z.string().min(1).describe('dataset id or name') });
 
@@ -21,11 +21,21 @@ export const JsonDatasetSchema = z
   .strict()
   .meta({ examples: [{ name: 'xor', x: [[0, 0], [0, 1], [1, 0], [1, 1]], y: [0, 1, 1, 0] }] });
 
-/** An uploaded dataset without its storage key. */
+/**
+ * An uploaded dataset without its storage key. Shapes are one sample's, as Keras's
+ * `input_shape` and a built-in's `x_shape`; `rows` counts the samples.
+ */
 export const DatasetSchema = DatasetRecordSchema.omit({ artifact: true }).extend({
-  x_shape: DatasetRecordSchema.shape.x_shape.describe("the whole array's shape, NumPy's x.shape: the first axis is the rows, the rest one sample's shape (a built-in's x_shape)"),
-  y_shape: DatasetRecordSchema.shape.y_shape.describe("the whole array's shape, NumPy's y.shape: the first axis is the rows"),
+  x_shape: DatasetRecordSchema.shape.x_shape.describe("one sample's shape, as Keras's input_shape: NumPy's x.shape without the rows"),
+  y_shape: DatasetRecordSchema.shape.y_shape.describe("one target's shape: NumPy's y.shape without the rows ([] for one label per sample)"),
 });
+export type PublicDataset = z.infer<typeof DatasetSchema>;
+
+/** A stored record as clients see it: no storage key, per-sample shapes. */
+export function publicDataset(record: DatasetRecord): PublicDataset {
+  const { artifact: _artifact, ...rest } = record;
+  return { ...rest, x_shape: record.x_shape.slice(1), y_shape: record.y_shape.slice(1) };
+}
 export const DatasetListSchema = z.object({
   builtin: z.array(BuiltinDatasetInfoSchema).describe('never uploaded; refer to them as {"builtin": name, "split": ...}'),
   datasets: z.array(DatasetSchema),
