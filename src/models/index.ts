@@ -23,7 +23,8 @@ export {
   type CompileSpec,
   type OptimizerSpec,
 } from './compile.js';
-export { checkModel, inputShapeOf, type ModelLimits } from './check.js';
+export { checkModel, graphOf, inputShapeOf, planModel, type GraphNode, type ModelGraph, type ModelLimits, type ModelPlan } from './check.js';
+export { checkLabels } from './labels.js';
 export { buildModel } from './build.js';
 export { summarize, type LayerSummary, type ModelSummary } from './summary.js';
 export { CATALOGUE, LAYER_TYPES } from './catalogue.js';
