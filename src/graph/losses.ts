@@ -74,8 +74,13 @@ function categoricalCrossentropy(b: GraphBuilder, t: Target): LossValue {
 function binaryCrossentropy(b: GraphBuilder, t: Target): LossValue {
   const logits = t.prediction.logits?.kind === 'sigmoid' ? t.prediction.logits.value : null;
   if (logits) {
-    // tf.nn.sigmoid_cross_entropy_with_logits: max(x, 0) − x·z + log(1 + exp(−|x|)).
-    const value = b.add(b.sub(b.relu(logits), b.mul(logits, t.labels)), b.log1p(b.exp(b.neg(b.abs(logits)))));
+    // tf.nn.sigmoid_cross_entropy_with_logits: max(x, 0) − x·z + log(1 + exp(−|x|)), with max and |x| as selects
+    // on x ≥ 0 so that the gradient at x = 0 (a dead ReLU layer before a zero bias) is σ(0) − z, not −z.
+    const positive = b.op('GreaterEqual', [b.stopGradient(logits), b.scalar(0)], { T: { kind: 'type', value: DType.float32 } });
+    const zeros = b.f('ZerosLike', [logits]);
+    const relu = b.f('SelectV2', [positive, logits, zeros]);
+    const negAbs = b.f('SelectV2', [positive, b.neg(logits), logits]);
+    const value = b.add(b.sub(relu, b.mul(logits, t.labels)), b.log1p(b.exp(negAbs)));
     return { perSample: lastAxisMean(b, value, t) };
   }
   const q = b.clip(t.prediction.out, EPSILON, 1 - EPSILON);
@@ -120,7 +125,8 @@ export const LOSSES: Readonly<Record<string, LossFn>> = {
     const absolute = b.abs(error);
     const quadratic = b.mul(b.scalar(0.5), b.square(error));
     const linear = b.sub(absolute, b.scalar(0.5));
-    const small = b.op('LessEqual', [absolute, b.scalar(1)], { T: { kind: 'type', value: DType.float32 } });
+    // The branch taken has no gradient of its own (and the C API has none for LessEqual).
+    const small = b.op('LessEqual', [b.stopGradient(absolute), b.scalar(1)], { T: { kind: 'type', value: DType.float32 } });
     return { perSample: lastAxisMean(b, b.f('SelectV2', [small, quadratic, linear]), t) };
   },
 };

@@ -52,7 +52,8 @@ export interface LoweredModel {
   trainFetches: Output[];
   /** The same in the inference pass (validation, evaluation). */
   evalFetches: Output[];
-  /** The inference pass's output. */
+  /** The model's output in the training pass and in the inference pass. */
+  trainPrediction: Output;
   prediction: Output;
   /** `loss`, then each metric's Keras history key. */
   logKeys: string[];
@@ -160,6 +161,7 @@ export function lowerModel(plan: ModelPlan, compile: CompileSpec, labelShape: nu
     trainStep,
     trainFetches: [train.total, ...train.metrics],
     evalFetches: [evaluation.total, ...evaluation.metrics],
+    trainPrediction: trained.out,
     prediction: inferred.out,
     logKeys: ['loss', ...metricNames.map(metricKey)],
     loadWeights: store.loadOp(),
