@@ -1,9 +1,12 @@
 import type { ActivationName } from '../models/index.js';
 import { activate, type Activated } from './activations.js';
-import type { Output } from './addon.js';
+import { DType, type Output } from './addon.js';
 import type { GraphBuilder } from './builder.js';
 
 type Shape = number[];
+
+const FLOAT = { kind: 'type', value: DType.float32 } as const;
+const INT32 = { kind: 'type', value: DType.int32 } as const;
 
 /** What a layer's lowering may use: the builder, its weights, and the pass it is in. */
 export interface LayerContext {
@@ -134,11 +137,11 @@ export const LOWERINGS: ReadonlyMap<string, LayerLowering> = new Map<string, Lay
         if (!ctx.training || rate === 0) return { out: x as Output };
         const { b } = ctx;
         // Keras (TF backend): keep where uniform ≥ rate, and scale what is kept by 1 / (1 - rate).
-        const shape = b.op('Shape', [x as Output], { T: { kind: 'type', value: 1 }, out_type: { kind: 'type', value: 3 } });
+        const shape = b.op('Shape', [x as Output], { T: FLOAT, out_type: INT32 });
         const seed = ctx.seed();
         const uniform = b.op('RandomUniform', [shape], {
-          T: { kind: 'type', value: 3 },
-          dtype: { kind: 'type', value: 1 },
+          T: INT32,
+          dtype: FLOAT,
           seed: { kind: 'int', value: seed },
           seed2: { kind: 'int', value: seed + 1 },
         });
@@ -241,7 +244,7 @@ export const LOWERINGS: ReadonlyMap<string, LayerLowering> = new Map<string, Lay
   ['GlobalMaxPooling2D', globalPool('max')],
   ['GlobalAveragePooling1D', { lower: (ctx, _config, [x]) => ({ out: ctx.b.mean(x as Output, [1]) }) }],
   ['GlobalMaxPooling1D', { lower: (ctx, _config, [x]) => ({ out: ctx.b.max(x as Output, [1]) }) }],
-  ['Add', { lower: (ctx, _config, inputs) => ({ out: ctx.b.op('AddN', [inputs], { T: { kind: 'type', value: 1 }, N: { kind: 'int', value: inputs.length } }) }) }],
+  ['Add', { lower: (ctx, _config, inputs) => ({ out: ctx.b.op('AddN', [inputs], { T: FLOAT, N: { kind: 'int', value: inputs.length } }) }) }],
   [
     'Concatenate',
     {
@@ -250,9 +253,9 @@ export const LOWERINGS: ReadonlyMap<string, LayerLowering> = new Map<string, Lay
         const axis = arg<number>(config, 'axis');
         return {
           out: ctx.b.op('ConcatV2', [inputs, ctx.b.intScalar(axis < 0 ? rank + axis : axis)], {
-            T: { kind: 'type', value: 1 },
+            T: FLOAT,
             N: { kind: 'int', value: inputs.length },
-            Tidx: { kind: 'type', value: 3 },
+            Tidx: INT32,
           }),
         };
       },
