@@ -81,22 +81,52 @@ function refuseChannelsFirst(config: LayerArgs): Refusal | null {
     : null;
 }
 
-function pool(type: 'MaxPool' | 'AvgPool') {
+/** A 2D pooling, or a 1D one as a 2D pooling over a height of 1. */
+function pool(type: 'MaxPool' | 'AvgPool', rank: 1 | 2) {
   return {
     refuse: refuseChannelsFirst,
     lower: (ctx: LayerContext, config: LayerArgs, [x]: Output[]) => {
-      const size = tuple(config.pool_size, 2);
-      const strides = tuple(config.strides ?? config.pool_size, 2);
-      return {
-        out: ctx.b.f(type, [x as Output], {
-          ksize: { kind: 'ints', value: [1, ...size, 1] },
-          strides: { kind: 'ints', value: [1, ...strides, 1] },
-          padding: { kind: 'string', value: arg<string>(config, 'padding').toUpperCase() },
-          data_format: { kind: 'string', value: 'NHWC' },
-        }),
-      };
+      const { b } = ctx;
+      const size = [...(rank === 1 ? [1] : []), ...tuple(config.pool_size, rank)];
+      const strides = [...(rank === 1 ? [1] : []), ...tuple(config.strides ?? config.pool_size, rank)];
+      const input = rank === 1 ? b.reshape(x as Output, [-1, 1, ...(ctx.inputShapes[0] as Shape)]) : (x as Output);
+      const out = b.f(type, [input], {
+        ksize: { kind: 'ints', value: [1, ...size, 1] },
+        strides: { kind: 'ints', value: [1, ...strides, 1] },
+        padding: { kind: 'string', value: arg<string>(config, 'padding').toUpperCase() },
+        data_format: { kind: 'string', value: 'NHWC' },
+      });
+      return { out: rank === 1 ? b.reshape(out, [-1, ...ctx.outputShape]) : out };
     },
   } satisfies LayerLowering;
+}
+
+/** A 2D convolution, or a 1D one as a 2D convolution over a height of 1 (Keras's own TF route). */
+function convolution(rank: 1 | 2): LayerLowering {
+  return {
+    convolution: true,
+    refuse: refuseChannelsFirst,
+    lower: (ctx, config, [x]) => {
+      const { b } = ctx;
+      const input = ctx.inputShapes[0] as Shape;
+      const size = tuple(config.kernel_size, rank);
+      const filters = arg<number>(config, 'filters');
+      const channels = input.at(-1) as number;
+      const kernel = ctx.weight('kernel', [...size, channels, filters], { regularizer: arg<RegularizerSpec>(config, 'kernel_regularizer') });
+      const lift = rank === 1 ? [1] : [];
+      const out = b.f(
+        'Conv2D',
+        [rank === 1 ? b.reshape(x as Output, [-1, 1, ...input]) : (x as Output), rank === 1 ? b.reshape(kernel, [1, ...size, channels, filters]) : kernel],
+        {
+          strides: { kind: 'ints', value: [1, ...lift, ...tuple(config.strides, rank), 1] },
+          padding: { kind: 'string', value: arg<string>(config, 'padding').toUpperCase() },
+          data_format: { kind: 'string', value: 'NHWC' },
+          dilations: { kind: 'ints', value: [1, 1, 1, 1] },
+        },
+      );
+      return withBias(ctx, config, rank === 1 ? b.reshape(out, [-1, ...ctx.outputShape]) : out, filters);
+    },
+  };
 }
 
 function globalPool(reduce: 'mean' | 'max') {
@@ -216,30 +246,12 @@ export const LOWERINGS: ReadonlyMap<string, LayerLowering> = new Map<string, Lay
       },
     },
   ],
-  [
-    'Conv2D',
-    {
-      convolution: true,
-      refuse: refuseChannelsFirst,
-      lower: (ctx, config, [x]) => {
-        const input = ctx.inputShapes[0] as Shape;
-        const size = tuple(config.kernel_size, 2);
-        const filters = arg<number>(config, 'filters');
-        const kernel = ctx.weight('kernel', [...size, input.at(-1) as number, filters], {
-          regularizer: arg<RegularizerSpec>(config, 'kernel_regularizer'),
-        });
-        const out = ctx.b.f('Conv2D', [x as Output, kernel], {
-          strides: { kind: 'ints', value: [1, ...tuple(config.strides, 2), 1] },
-          padding: { kind: 'string', value: arg<string>(config, 'padding').toUpperCase() },
-          data_format: { kind: 'string', value: 'NHWC' },
-          dilations: { kind: 'ints', value: [1, 1, 1, 1] },
-        });
-        return withBias(ctx, config, out, filters);
-      },
-    },
-  ],
-  ['MaxPooling2D', pool('MaxPool')],
-  ['AveragePooling2D', pool('AvgPool')],
+  ['Conv1D', convolution(1)],
+  ['Conv2D', convolution(2)],
+  ['MaxPooling1D', pool('MaxPool', 1)],
+  ['MaxPooling2D', pool('MaxPool', 2)],
+  ['AveragePooling1D', pool('AvgPool', 1)],
+  ['AveragePooling2D', pool('AvgPool', 2)],
   ['GlobalAveragePooling2D', globalPool('mean')],
   ['GlobalMaxPooling2D', globalPool('max')],
   ['GlobalAveragePooling1D', { lower: (ctx, _config, [x]) => ({ out: ctx.b.mean(x as Output, [1]) }) }],

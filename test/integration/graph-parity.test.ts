@@ -235,6 +235,19 @@ describe('graph engine parity with the eager engine: layers', () => {
     ['AveragePooling2D, same padding', imageCase([conv(), { type: 'AveragePooling2D', pool_size: 3, strides: 2, padding: 'same' }, ...imageHead])],
     ['GlobalAveragePooling2D', imageCase([conv(), { type: 'GlobalAveragePooling2D' }, { type: 'Dense', units: 2, activation: 'softmax', kernel_initializer: seeded(52) }])],
     ['GlobalMaxPooling2D', imageCase([conv(), { type: 'GlobalMaxPooling2D' }, { type: 'Dense', units: 2, activation: 'softmax', kernel_initializer: seeded(52) }])],
+    ['Conv1D, MaxPooling1D and AveragePooling1D', {
+      input_shape: [9, 2],
+      layers: [
+        { type: 'Conv1D', filters: 3, kernel_size: 3, activation: 'relu', kernel_initializer: seeded(95) },
+        { type: 'MaxPooling1D', pool_size: 2, padding: 'same' },
+        { type: 'Conv1D', filters: 2, kernel_size: 2, strides: 2, padding: 'same', kernel_initializer: seeded(96) },
+        { type: 'AveragePooling1D', pool_size: 2 },
+        { type: 'Flatten' },
+        { type: 'Dense', units: 2, kernel_initializer: seeded(97) },
+      ],
+      compile: { optimizer: sgd, loss: 'mse' },
+      data: dataset(23, [9, 2], [2], (x) => [(x[0] as number) + (x[5] as number), (x[11] as number) * (x[16] as number)]),
+    }],
     ['GlobalAveragePooling1D and GlobalMaxPooling1D', {
       architecture: {
         type: 'functional',
