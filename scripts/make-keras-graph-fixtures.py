@@ -1,6 +1,7 @@
 """Writes test/fixtures/graph/keras-steps.json, which test/integration/graph-keras.test.ts reads.
 
-For a small dense and a small convolutional model, each with rmsprop, adam and sgd with momentum: Keras 3
+For a small dense and a small convolutional model, each with rmsprop, adam and sgd with momentum, and a dense
+model with BatchNormalization (its moving statistics included) with adam: Keras 3
 trains from fixed initial weights on fixed data, one whole-data batch per epoch and no shuffle, so that the
 history's losses are the losses of the first steps. The fixture holds the data, the initial weights, those
 losses and the weights after the last step. The tests read only the committed file; to refresh it:
@@ -51,6 +52,29 @@ def dense_model():
     return keras.Sequential(layers), architecture, x, y
 
 
+def batchnorm_model():
+    layers = [
+        keras.Input(shape=(6,)),
+        # No bias before the normalization: its gradient is rounding noise, which Adam scales up to full steps.
+        keras.layers.Dense(8, use_bias=False, name="hidden"),
+        keras.layers.BatchNormalization(momentum=0.8, name="norm"),
+        keras.layers.Activation("relu", name="relu"),
+        keras.layers.Dense(3, activation="softmax", name="out"),
+    ]
+    architecture = {
+        "type": "sequential",
+        "input_shape": [6],
+        "layers": [
+            {"type": "Dense", "name": "hidden", "units": 8, "use_bias": False},
+            {"type": "BatchNormalization", "name": "norm", "momentum": 0.8},
+            {"type": "Activation", "name": "relu", "activation": "relu"},
+            {"type": "Dense", "name": "out", "units": 3, "activation": "softmax"},
+        ],
+    }
+    _, _, x, y = dense_model()
+    return keras.Sequential(layers), architecture, x, y
+
+
 def conv_model():
     layers = [
         keras.Input(shape=(8, 8, 1)),
@@ -84,8 +108,9 @@ def weights_of(model):
 
 def main():
     cases = []
-    for model_name, make in (("dense", dense_model), ("conv", conv_model)):
-        for optimizer_name, (spec, optimizer) in OPTIMIZERS.items():
+    models = (("dense", dense_model, OPTIMIZERS), ("conv", conv_model, OPTIMIZERS), ("batchnorm", batchnorm_model, {"adam": OPTIMIZERS["adam"]}))
+    for model_name, make, optimizers in models:
+        for optimizer_name, (spec, optimizer) in optimizers.items():
             keras.utils.set_random_seed(7)
             model, architecture, x, y = make()
             # Biases start away from zero, so that the test sees them move from a known value.

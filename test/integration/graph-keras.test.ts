@@ -7,7 +7,8 @@ import { threadsFor } from '../../src/graph/session-config.js';
 import { parseModelDefinition, planModel } from '../../src/models/index.js';
 import { assertClose } from '../support/graph.js';
 
-// Keras 3 itself (scripts/make-keras-graph-fixtures.py) trained these from fixed initial weights, one
+// Keras 3 itself (scripts/make-keras-graph-fixtures.py) trained these (BatchNormalization's moving statistics
+// included) from fixed initial weights, one
 // whole-data batch per step: the graph engine reproduces each step's loss within 1e-5 + 1e-4 relative,
 // and the weights after the last step within 1e-5 + 1e-3 relative.
 interface Weight {
