@@ -171,6 +171,19 @@ napi_value MakeOutputs(napi_env env, const std::vector<TF_Output>& outputs) {
 
 size_t DTypeSize(TF_DataType dtype) { return TF_DataTypeSize(dtype); }
 
+napi_typedarray_type TypedArrayFor(TF_DataType dtype, bool* ok) {
+  *ok = true;
+  switch (dtype) {
+    case TF_FLOAT: return napi_float32_array;
+    case TF_DOUBLE: return napi_float64_array;
+    case TF_INT32: return napi_int32_array;
+    case TF_UINT8: return napi_uint8_array;
+    case TF_BOOL: return napi_uint8_array;
+    case TF_INT64: return napi_bigint64_array;
+    default: *ok = false; return napi_uint8_array;
+  }
+}
+
 // A tensor value from JS: `{dtype, shape, data}` with data a typed array of that dtype's width.
 TF_Tensor* TensorFromJs(napi_env env, napi_value value, std::string* error) {
   napi_value dtype_value, shape_value, data_value;
@@ -211,31 +224,18 @@ TF_Tensor* TensorFromJs(napi_env env, napi_value value, std::string* error) {
     }
     count *= d;
   }
-  napi_value bytes_value;
-  uint32_t element_js = 0;
-  napi_get_named_property(env, data_value, "BYTES_PER_ELEMENT", &bytes_value);
-  napi_get_value_uint32(env, bytes_value, &element_js);
-  if (element_js != element || static_cast<int64_t>(length) < count) {
-    *error = "tensor data has " + std::to_string(length) + " elements of " + std::to_string(element_js) +
-             " bytes; the shape needs " + std::to_string(count) + " of " + std::to_string(element);
+  bool known = false;
+  if (TypedArrayFor(tf_type, &known) != type || !known) {
+    *error = "tensor data is not the typed array of dtype " + std::to_string(dtype);
+    return nullptr;
+  }
+  if (static_cast<int64_t>(length) < count) {
+    *error = "tensor data has " + std::to_string(length) + " elements; the shape needs " + std::to_string(count);
     return nullptr;
   }
   TF_Tensor* tensor = TF_AllocateTensor(tf_type, dims.data(), static_cast<int>(dims.size()), count * element);
   if (count > 0) std::memcpy(TF_TensorData(tensor), data, count * element);
   return tensor;
-}
-
-napi_typedarray_type TypedArrayFor(TF_DataType dtype, bool* ok) {
-  *ok = true;
-  switch (dtype) {
-    case TF_FLOAT: return napi_float32_array;
-    case TF_DOUBLE: return napi_float64_array;
-    case TF_INT32: return napi_int32_array;
-    case TF_UINT8: return napi_uint8_array;
-    case TF_BOOL: return napi_uint8_array;
-    case TF_INT64: return napi_bigint64_array;
-    default: *ok = false; return napi_uint8_array;
-  }
 }
 
 napi_value TensorToJs(napi_env env, TF_Tensor* tensor) {

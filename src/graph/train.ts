@@ -124,7 +124,7 @@ export async function trainOnGraph(input: TrainInput, options: GraphTrainOptions
 }
 
 /** The loss and metrics over a whole dataset in the inference pass, averaged over samples as Keras does. */
-export async function evaluate(session: GraphSession, lowered: LoweredModel, x: NDArray, y: NDArray, batchSize: number): Promise<number[]> {
+async function evaluate(session: GraphSession, lowered: LoweredModel, x: NDArray, y: NDArray, batchSize: number): Promise<number[]> {
   const n = rowCount(x);
   const xSize = sampleSize(x);
   const ySize = sampleSize(y);
