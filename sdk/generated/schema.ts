@@ -2898,6 +2898,11 @@ export interface components {
             validation_split?: number;
             /** @default true */
             shuffle?: boolean;
+            /**
+             * @description not a Keras argument: the training engine for this job; unset, the service's TRAINING_ENGINE decides. `graph` for a model that does not lower is refused at submit
+             * @enum {string}
+             */
+            engine?: "auto" | "graph" | "eager";
         };
         FlattenLayer: {
             /** @constant */
@@ -3991,6 +3996,10 @@ export interface components {
             version: number | null;
             error: components["schemas"]["JobError"] | null;
             backend: components["schemas"]["Backend"] | null;
+            /** @default null */
+            engine: ("graph" | "eager") | null;
+            /** @default null */
+            engine_note: string | null;
             cancel_requested: boolean;
             attempts: number;
             /**

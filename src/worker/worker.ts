@@ -19,7 +19,8 @@ import type { DatasetStore } from '../registry/dataset-store.js';
 import { saveModelArtifacts } from '../registry/model-artifacts.js';
 import type { ModelStore } from '../registry/model-store.js';
 import type { BackendInfo } from '../tf/backend.js';
-import { train, type TrainResult } from './train.js';
+import { GraphEngineUnavailable, chooseEngine, trainOn } from './engine.js';
+import type { TrainResult } from './train.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -126,8 +127,11 @@ async function runJob(deps: WorkerDeps, bullJob: Job<TrainingJobData, void, 'tra
     const model = await deps.models.get(record.model_id);
     const dataset = await loadDataset(deps, record.dataset);
     const trainSamples = rowCount(splitValidation(dataset, fit.validation_split).train.x);
+    const { engine, note } = chooseEngine(fit.engine ?? deps.config.TRAINING_ENGINE, model.definition);
+    await jobs.setEngine(jobId, engine, note);
+    log.info({ engine, note }, 'training engine chosen');
     let epochStarted = Date.now();
-    result = await train({
+    result = await trainOn(engine, {
       definition: model.definition,
       dataset,
       fit,
@@ -138,7 +142,7 @@ async function runJob(deps: WorkerDeps, bullJob: Job<TrainingJobData, void, 'tra
       onEpoch: async (epoch, logs) => {
         const progress = { epoch: epoch + 1, epochs: fit.epochs };
         const ms = Date.now() - epochStarted;
-        deps.metrics?.observeEpoch(record.model_name, ms / 1000, trainSamples);
+        deps.metrics?.observeEpoch(record.model_name, engine, ms / 1000, trainSamples);
         // The record's flag catches a cancel whose message this worker missed.
         if ((await jobs.appendEpoch(jobId, progress, logs)).cancel_requested) cancelSeen = true;
         await bullJob.updateProgress(progress);
@@ -147,7 +151,7 @@ async function runJob(deps: WorkerDeps, bullJob: Job<TrainingJobData, void, 'tra
         // Shutting down: the epoch is whole, so stop here and let another worker start the job afresh.
         if (stop.closing()) throw new HandBack();
       },
-    });
+    }, deps.config.GRAPH_THREADS);
     if (result.outcome === 'cancelled') return await endJob(log, () => jobs.cancel(jobId));
 
     const artifact = `models/${record.model_id}/jobs/${jobId}`;
@@ -193,6 +197,7 @@ async function endJob(log: Logger, transition: () => Promise<unknown>): Promise<
 
 function jobErrorOf(error: unknown): JobError {
   if (error instanceof AppError) return { code: error.code, message: error.message };
+  if (error instanceof GraphEngineUnavailable) return { code: 'engine_unavailable', message: error.message };
   return { code: 'training_error', message: error instanceof Error ? error.message : String(error) };
 }
 
