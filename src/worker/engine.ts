@@ -1,4 +1,4 @@
-import { canLower, loadAddon, threadsFor, trainOnGraph } from '../graph/index.js';
+import { canLower, loadAddon, trainOnGraph } from '../graph/index.js';
 import type { TrainingEngine } from '../jobs/contract.js';
 import type { JobEngine } from '../jobs/record.js';
 import type { ModelDefinition } from '../models/index.js';

@@ -84,3 +84,27 @@ test('an unknown engine is a 400 naming fit.engine', async () => {
   assert.equal(refused.status, 400);
   assert.ok(refused.body.error.details.some((d: { path: string }) => d.path === 'fit.engine'), JSON.stringify(refused.body));
 });
+
+test('a training process that aborts (as a fatal TensorFlow CHECK does) fails its job with the reason; the worker and the API go on', async () => {
+  // Read by the training process the worker forks for the next job: it aborts after its first epoch.
+  process.env.MODELYARD_TEST_ABORT_TRAINING = '1';
+  let crashed;
+  try {
+    const submitted = await service.request('POST', '/v1/jobs', { model: 'iris', dataset: { builtin: 'iris' }, fit: { epochs: 5, engine: 'graph' } });
+    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+    crashed = await service.waitForJob(submitted.body.id, 120_000);
+  } finally {
+    delete process.env.MODELYARD_TEST_ABORT_TRAINING;
+  }
+  assert.equal(crashed.status, 'failed');
+  assert.equal(crashed.error.code, 'training_crashed');
+  assert.match(crashed.error.message, /SIGABRT/);
+  assert.equal(crashed.version, null);
+
+  const health = await service.request('GET', '/v1/models/iris');
+  assert.equal(health.status, 200);
+  const next = await service.request('POST', '/v1/jobs', { model: 'iris', dataset: { builtin: 'iris' }, fit: { epochs: 3, engine: 'graph' } });
+  const completed = await service.waitForJob(next.body.id, 120_000);
+  assert.equal(completed.status, 'completed', JSON.stringify(completed.error));
+  assert.equal(completed.engine, 'graph');
+});
