@@ -123,9 +123,16 @@ export function lowerModel(plan: ModelPlan, compile: CompileSpec, labelShape: nu
   if (!lossFn) throw new Error(`lowerModel: loss ${loss} does not lower`);
   const metricNames = compile.metrics;
 
+  // Keras (and tfjs's fit) bring labels of one value per output to the output's shape: [n] labels for a
+  // [n, 1] output would otherwise broadcast to [n, n] in the losses.
+  const size = (shape: number[]) => shape.reduce((a, c) => a * c, 1);
+  const reshapeLabels = size(labelShape) === size(outputShape) && labelShape.join() !== outputShape.join();
+  const labels = reshapeLabels ? b.reshape(y, [-1, ...outputShape]) : y;
+  const alignedShape = reshapeLabels ? outputShape : labelShape;
+
   const objective = (prediction: Activated, scope: string) =>
     b.scoped(scope, () => {
-      const target: Target = { prediction, labels: y, outputShape, labelShape };
+      const target: Target = { prediction, labels, outputShape, labelShape: alignedShape };
       const value = lossFn(b, target);
       const dataLoss = b.meanAll(value.perSample, outputShape.length);
       const total = regularization.length === 0 ? dataLoss : b.add(dataLoss, addAll(b, regularization));

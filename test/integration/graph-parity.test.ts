@@ -107,6 +107,17 @@ describe('graph engine parity with the eager engine: losses and metrics', () => 
   const sgd = { type: 'sgd', learning_rate: 0.05 };
   const cases: [string, Case][] = [
     ['mean_squared_error with mae and mse metrics', { layers: regressionModel(), compile: { optimizer: sgd, loss: 'mse', metrics: ['mae', 'mse'] }, data: regression }],
+    ['labels of one value per sample for a one-unit output', {
+      layers: [{ type: 'Dense', units: 6, activation: 'relu', kernel_initializer: seeded(23) }, { type: 'Dense', units: 1, kernel_initializer: seeded(24) }],
+      compile: { optimizer: sgd, loss: 'mse', metrics: ['mae'] },
+      data: dataset(23, [4], [], (x) => [(x[0] as number) * 2 - (x[1] as number)]),
+      fit: { validation_split: 0.25 },
+    }],
+    ['binary labels of one value per sample', {
+      layers: [{ type: 'Dense', units: 5, activation: 'tanh', kernel_initializer: seeded(25) }, { type: 'Dense', units: 1, activation: 'sigmoid', kernel_initializer: seeded(26) }],
+      compile: { optimizer: sgd, loss: 'binary_crossentropy', metrics: ['accuracy'] },
+      data: dataset(23, [4], [], (x) => [(x[0] as number) > 0 ? 1 : 0]),
+    }],
     ['mean_absolute_error', { layers: regressionModel(), compile: { optimizer: sgd, loss: 'mae', metrics: ['mape'] }, data: positive }],
     ['mean_absolute_percentage_error', { layers: regressionModel('softplus'), compile: { optimizer: sgd, loss: 'mape' }, data: positive }],
     ['mean_squared_logarithmic_error', { layers: regressionModel('softplus'), compile: { optimizer: sgd, loss: 'msle', metrics: ['msle'] }, data: positive }],
