@@ -31,6 +31,8 @@ ENV MODELYARD_NATIVE_CACHE=/opt/modelyard/native \
     MODELYARD_REQUIRE_BACKEND=tensorflow
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
+# The graph-training addon's source: npm ci's install step builds it against the same library.
+COPY native ./native
 
 # TypeScript to dist/. tsc is a dev dependency; the native backend is not needed to compile.
 FROM toolchain AS compile
@@ -113,6 +115,7 @@ COPY --from=native-gpu /etc/ld.so.conf.d/modelyard-cuda.conf /etc/ld.so.conf.d/m
 RUN ldconfig
 COPY --from=native-gpu /opt/modelyard/native /opt/modelyard/native
 COPY --from=native-gpu /app/node_modules ./node_modules
+COPY --from=native-gpu /app/native/graph/build/Release/modelyard_graph.node ./native/graph/build/Release/modelyard_graph.node
 COPY --from=compile /app/dist ./dist
 COPY package.json ./
 COPY dashboard ./dashboard
@@ -130,6 +133,7 @@ USER node
 FROM runtime-base AS runtime
 COPY --from=native-cpu /opt/modelyard/native /opt/modelyard/native
 COPY --from=native-cpu /app/node_modules ./node_modules
+COPY --from=native-cpu /app/native/graph/build/Release/modelyard_graph.node ./native/graph/build/Release/modelyard_graph.node
 COPY --from=compile /app/dist ./dist
 COPY package.json ./
 COPY dashboard ./dashboard

@@ -48,6 +48,8 @@ export interface TrainingCase {
   epochs: number;
   batch_size: number;
   service: ServiceRunResult | null;
+  /** The graph engine (src/graph) called as a worker calls a trainer, in a process of its own: fit = the trainer call. */
+  graph: RunResult | null;
   tfjs: RunResult | null;
   keras: RunResult | null;
   /** service total / tfjs-script total, and the same for Keras. */
@@ -55,6 +57,9 @@ export interface TrainingCase {
   ratio_service_keras: number | null;
   /** The job's started→finished over the script's fit alone: what the service adds inside the worker. */
   ratio_service_job_tfjs_fit: number | null;
+  /** The graph engine's fit over Keras's `fit`, and over the tfjs script's. */
+  ratio_graph_keras_fit: number | null;
+  ratio_graph_tfjs_fit: number | null;
   notes: string[];
 }
 

@@ -33,6 +33,7 @@ function trainingSection(report: BenchReport): string {
   for (const c of report.training) {
     const runners: [string, RunResult | null][] = [
       ['service', c.service],
+      ['graph engine', c.graph],
       ['tfjs script', c.tfjs],
       ['Keras', c.keras],
     ];
@@ -43,13 +44,15 @@ function trainingSection(report: BenchReport): string {
     }
   }
   const ratios = table(
-    ['case', 'train / val samples', 'service / tfjs', 'service / Keras', 'job (started→finished) / tfjs fit', 'service queue wait ms'],
+    ['case', 'train / val samples', 'service / tfjs', 'service / Keras', 'job (started→finished) / tfjs fit', 'graph fit / Keras fit', 'graph fit / tfjs fit', 'service queue wait ms'],
     report.training.map((c) => [
       c.name,
       `${c.train_samples} / ${c.validation_samples}`,
       num(c.ratio_service_tfjs),
       num(c.ratio_service_keras),
       num(c.ratio_service_job_tfjs_fit),
+      num(c.ratio_graph_keras_fit),
+      num(c.ratio_graph_tfjs_fit),
       num(c.service?.queue_wait_ms, 0),
     ]),
   );

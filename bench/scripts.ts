@@ -37,6 +37,19 @@ export async function runTfjsScript(spec: CaseSpec, workDir: string): Promise<Sc
   return lastJsonLine(stdout, 'bench/tfjs-fit.ts');
 }
 
+/** The graph engine (bench/graph-fit.ts) in a process of its own. */
+export async function runGraphScript(spec: CaseSpec, workDir: string): Promise<ScriptResult> {
+  const specPath = join(workDir, `${spec.name}.graph.json`);
+  writeFileSync(specPath, JSON.stringify(spec));
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/graph-fit.ts', specPath], {
+    cwd: REPO_ROOT,
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: HOUR_MS,
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+  });
+  return lastJsonLine(stdout, 'bench/graph-fit.ts');
+}
+
 /** Python with Keras importable: its versions; null (with the reason) when `import keras` fails. */
 export async function detectKeras(python: string): Promise<{ found: Machine['keras']; reason: string | null }> {
   const probe = 'import json, keras, tensorflow as tf, sys; print(json.dumps({"python": sys.version.split()[0], "keras": keras.__version__, "tensorflow": tf.__version__}))';

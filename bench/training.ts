@@ -7,7 +7,7 @@ import { log } from './log.js';
 import { REPO_ROOT } from './processes.js';
 import { procMemoryMb, resetPeakRss } from './proc.js';
 import type { ServiceRunResult, TrainingCase } from './report-types.js';
-import { runKeras, runTfjsScript, type ScriptResult } from './scripts.js';
+import { runGraphScript, runKeras, runTfjsScript, type ScriptResult } from './scripts.js';
 import type { Sizes } from './sizes.js';
 
 /** The copy the built-in california_housing dataset reads: the same bytes the service's built-in holds. */
@@ -97,17 +97,20 @@ function median<T extends { total_s: number }>(runs: T[]): (T & { runs_total_s: 
   return chosen ? { ...chosen, runs_total_s: runs.map((r) => r.total_s) } : null;
 }
 
-/** One case, `repeat` times in turn (service, tfjs script, Keras), so drifting load on the machine hits each alike. */
+/** One case, `repeat` times in turn (service, graph engine, tfjs script, Keras), so drifting load on the machine hits each alike. */
 async function runCase(ctx: TrainingContext, spec: CaseSpec): Promise<TrainingCase> {
   const dataset = await prepareOnService(ctx, spec);
   const services: ServiceRun[] = [];
+  const graphs: ScriptResult[] = [];
   const scripts: ScriptResult[] = [];
   const kerasRuns: ScriptResult[] = [];
   for (let run = 1; run <= ctx.repeat; run++) {
     const label = `training ${spec.name}${ctx.repeat > 1 ? ` (${run}/${ctx.repeat})` : ''}`;
     log(`${label}: service`);
     services.push(await trainOnService(ctx, spec, dataset));
-    log(`${label}: service ${services.at(-1)?.total_s.toFixed(1)} s; tfjs script`);
+    log(`${label}: service ${services.at(-1)?.total_s.toFixed(1)} s; graph engine`);
+    graphs.push(await runGraphScript(spec, ctx.workDir));
+    log(`${label}: graph engine ${graphs.at(-1)?.total_s.toFixed(1)} s; tfjs script`);
     scripts.push(await runTfjsScript(spec, ctx.workDir));
     log(`${label}: tfjs script ${scripts.at(-1)?.total_s.toFixed(1)} s${ctx.python ? '; Keras' : ''}`);
     if (ctx.python) {
@@ -118,6 +121,7 @@ async function runCase(ctx: TrainingContext, spec: CaseSpec): Promise<TrainingCa
   const service = median(services);
   const tfjs = median(scripts);
   const keras = median(kerasRuns);
+  const graph = median(graphs);
   if (!service || !tfjs) throw new Error(`${spec.name}: no runs`);
   const samples = tfjs.train_samples * spec.fit.epochs;
   const strip = ({ train_samples: _t, validation_samples: _v, ...result }: ScriptResult & { runs_total_s: number[] }) => result;
@@ -129,16 +133,19 @@ async function runCase(ctx: TrainingContext, spec: CaseSpec): Promise<TrainingCa
     epochs: spec.fit.epochs,
     batch_size: spec.fit.batch_size,
     service: { ...service, samples_per_s: samples / service.fit_s },
+    graph: graph ? strip(graph) : null,
     tfjs: strip(tfjs),
     keras: keras ? strip(keras) : null,
     ratio_service_tfjs: ratio(service.total_s, tfjs.total_s),
     ratio_service_keras: ratio(service.total_s, keras?.total_s),
     ratio_service_job_tfjs_fit: ratio(service.fit_s, tfjs.fit_s),
+    ratio_graph_keras_fit: ratio(graph?.fit_s, keras?.fit_s),
+    ratio_graph_tfjs_fit: ratio(graph?.fit_s, tfjs.fit_s),
     notes: [],
   };
 }
 
-/** Part 1: each seed example trained by the service, by a plain tfjs script and (when available) by Keras. */
+/** Part 1: each seed example trained by the service, by the graph engine, by a plain tfjs script and (when available) by Keras. */
 export async function runTraining(ctx: Omit<TrainingContext, 'notes'>): Promise<TrainingOutcome> {
   const notes: string[] = [];
   const once = new Set<string>();

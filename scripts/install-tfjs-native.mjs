@@ -9,18 +9,21 @@
 //   3. otherwise take the TensorFlow C library from the `tensorflow-cpu` wheel
 //      (pip), and build tfjs-node's addon against it. The library and each built
 //      addon are cached outside node_modules, so `npm ci` after `npm ci` reuses them.
+// Then it builds the graph-training addon (native/graph) against the same library that
+// tfjs-node's addon links: no second copy of TensorFlow, nothing downloaded.
 // The README's set-up section describes the recipe and its cache.
 //
 // Environment:
 //   MODELYARD_SKIP_NATIVE=1            do nothing (the service then runs on wasm or cpu)
-//   MODELYARD_REQUIRE_BACKEND=tensorflow  exit non-zero unless tfjs-node loads at the end
+//   MODELYARD_REQUIRE_BACKEND=tensorflow  exit non-zero unless tfjs-node and the graph addon load at the end
 //   MODELYARD_TF_WHEEL                 pip requirement to take the library from
 //                                      (default tensorflow-cpu==2.21.0); when set, tfjs-node's
 //                                      own download (libtensorflow 2.9.1, CPU) is not tried
 //   MODELYARD_NATIVE_CACHE             cache folder (default ~/.cache/modelyard/native)
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, lstatSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, lstatSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +54,17 @@ function tfjsNodeLoads() {
 }
 
 function finish(ok, why) {
-  if (ok) process.exit(0);
+  if (ok) {
+    const graph = installGraphAddon();
+    if (graph.ok) process.exit(0);
+    const message = `the graph-training addon does not load: ${graph.why}. Training falls back to the eager engine.`;
+    if (required) {
+      console.error(`[tfjs-native] ${message} MODELYARD_REQUIRE_BACKEND=tensorflow, so the install fails.`);
+      process.exit(1);
+    }
+    console.warn(`[tfjs-native] warning: ${message}`);
+    process.exit(0);
+  }
   const message = `tfjs-node does not load: ${why}. The service will fall back to the wasm or cpu backend.`;
   if (required) {
     console.error(`[tfjs-native] ${message} MODELYARD_REQUIRE_BACKEND=tensorflow, so the install fails.`);
@@ -141,6 +154,69 @@ function buildAddon(packageDir) {
     if (nodedir && nodedir !== 'undefined' && nodedir !== 'null') env.npm_config_nodedir = nodedir;
   }
   run(process.execPath, [nodePreGyp, 'rebuild', '--build-from-source', '--build-latest-napi-version-only'], { cwd: packageDir, env });
+}
+
+// ---------------------------------------------------------------- the graph-training addon
+
+const graphDir = join(projectRoot, 'native', 'graph');
+const graphBinding = join(graphDir, 'build', 'Release', 'modelyard_graph.node');
+
+function graphAddonLoads() {
+  const probe = `console.log(require(${JSON.stringify(graphBinding)}).version())`;
+  const result = spawnSync(process.execPath, ['-e', probe], { cwd: projectRoot, encoding: 'utf8' });
+  if (result.status === 0) log(`the graph addon loads (TensorFlow ${result.stdout.trim()})`);
+  return result.status === 0;
+}
+
+/** npm's own node-gyp: the one npm runs for install scripts, present wherever npm is. */
+function nodeGypPath() {
+  const candidates = [];
+  if (process.env.npm_config_node_gyp) candidates.push(process.env.npm_config_node_gyp);
+  if (process.env.npm_execpath) candidates.push(join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  const prefix = spawnSync('npm', ['prefix', '-g'], { encoding: 'utf8' }).stdout?.trim();
+  if (prefix) candidates.push(join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error("npm's node-gyp was not found");
+  return found;
+}
+
+/**
+ * Builds native/graph against tfjs-node's deps folder (the library tfjs-node's addon links),
+ * caching the result by source and library so that a second `npm ci` reuses it.
+ */
+function installGraphAddon() {
+  try {
+    const packageDir = dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
+    const deps = realpathSync(join(packageDir, 'deps'));
+    const key = createHash('sha256')
+      .update(readFileSync(join(graphDir, 'graph_binding.cc')))
+      .update(readFileSync(join(graphDir, 'binding.gyp')))
+      .update(`${deps}|${process.versions.modules}|${process.platform}|${process.arch}`)
+      .digest('hex')
+      .slice(0, 16);
+    const cached = join(cacheRoot, 'graph-addon', `modelyard_graph-${key}.node`);
+    const link = join(graphDir, 'deps');
+    if (existsSync(link) || isLink(link)) rmSync(link, { recursive: true, force: true });
+    symlinkSync(deps, link, 'dir');
+    if (existsSync(cached)) {
+      log(`reusing the graph addon built before (${cached})`);
+      mkdirSync(dirname(graphBinding), { recursive: true });
+      cpSync(cached, graphBinding);
+    } else {
+      log('building the graph addon against the same TensorFlow library (under a minute on 2 cores)');
+      const env = { ...process.env };
+      if (!env.npm_config_nodedir) {
+        const nodedir = spawnSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8' }).stdout?.trim();
+        if (nodedir && nodedir !== 'undefined' && nodedir !== 'null') env.npm_config_nodedir = nodedir;
+      }
+      run(process.execPath, [nodeGypPath(), 'rebuild'], { cwd: graphDir, env });
+      mkdirSync(dirname(cached), { recursive: true });
+      cpSync(graphBinding, cached);
+    }
+  } catch (error) {
+    return { ok: false, why: error instanceof Error ? error.message : String(error) };
+  }
+  return graphAddonLoads() ? { ok: true } : { ok: false, why: 'it was built but does not load' };
 }
 
 function main() {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRAINING_ENGINES } from './jobs/contract.js';
 import { BACKENDS } from './tf/backend.js';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -26,6 +27,16 @@ export const ConfigSchema = z.object({
   ARTIFACT_STORE: z.url().optional().describe('artifact store as a URL, such as `file:///data`; unset: the DATA_DIR folder'),
   TF_BACKEND: z.enum(BACKENDS).optional().describe('force `tensorflow`, `wasm` or `cpu` instead of the best that loads'),
   WORKER_CONCURRENCY: positiveInt.default(1).describe('training jobs one worker runs at once'),
+  TRAINING_ENGINE: z
+    .enum(TRAINING_ENGINES)
+    .default('auto')
+    .describe('`graph` trains as one TensorFlow graph, `eager` op by op; `auto`: graph when the whole model lowers and the addon loads. A job\'s `fit.engine` overrides it'),
+  GRAPH_THREADS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('intra- and inter-op threads of a graph-engine session, 0 for every core; unset: 1 for dense models, every core for convolutions'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
   MAX_PARAMS: positiveInt.default(50_000_000).describe('largest model accepted, in parameters'),
   MAX_LAYERS: positiveInt.default(500).describe('most layers in one model'),

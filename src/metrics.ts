@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import type { TrainingQueue } from './queue/training-queue.js';
 import type { JobStore } from './jobs/job-store.js';
+import type { JobEngine } from './jobs/record.js';
 import type { BackendInfo } from './tf/backend.js';
 
 /** What the API's scrape-time gauges read. */
@@ -26,8 +27,8 @@ const SCRAPE_READ_MS = 2000;
 export class Metrics {
   readonly registry = new PromRegistry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
-  readonly epochDuration: Histogram<'model'>;
-  readonly samplesPerSecond: Gauge<'model'>;
+  readonly epochDuration: Histogram<'model' | 'engine'>;
+  readonly samplesPerSecond: Gauge<'model' | 'engine'>;
   readonly predictDuration: Histogram<'model'>;
 
   constructor(backend: BackendInfo) {
@@ -56,15 +57,15 @@ export class Metrics {
     });
     this.epochDuration = new Histogram({
       name: 'modelyard_epoch_duration_seconds',
-      help: 'training epochs by model, including validation',
-      labelNames: ['model'],
+      help: 'training epochs by model and training engine, including validation',
+      labelNames: ['model', 'engine'],
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900],
       registers,
     });
     this.samplesPerSecond = new Gauge({
       name: 'modelyard_training_samples_per_second',
-      help: "training samples per second in each model's latest epoch",
-      labelNames: ['model'],
+      help: "training samples per second in each model's latest epoch, by training engine",
+      labelNames: ['model', 'engine'],
       registers,
     });
     this.predictDuration = new Histogram({
@@ -76,10 +77,10 @@ export class Metrics {
     });
   }
 
-  /** One finished epoch of `samples` training samples that took `seconds`. */
-  observeEpoch(model: string, seconds: number, samples: number): void {
-    this.epochDuration.observe({ model }, seconds);
-    if (seconds > 0) this.samplesPerSecond.set({ model }, samples / seconds);
+  /** One finished epoch of `samples` training samples that took `seconds` on `engine`. */
+  observeEpoch(model: string, engine: JobEngine, seconds: number, samples: number): void {
+    this.epochDuration.observe({ model, engine }, seconds);
+    if (seconds > 0) this.samplesPerSecond.set({ model, engine }, samples / seconds);
   }
 
   /** The API's gauges, read when scraped: jobs by status, queue depth, model cache. Once per Metrics. */

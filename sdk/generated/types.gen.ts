@@ -750,6 +750,10 @@ export type Fit = {
     batch_size: number;
     validation_split: number;
     shuffle: boolean;
+    /**
+     * not a Keras argument: the training engine for this job; unset, the service's TRAINING_ENGINE decides. `graph` for a model that does not lower is refused at submit
+     */
+    engine?: 'auto' | 'graph' | 'eager';
 };
 
 export type FitInput = {
@@ -757,6 +761,10 @@ export type FitInput = {
     batch_size?: number;
     validation_split?: number;
     shuffle?: boolean;
+    /**
+     * not a Keras argument: the training engine for this job; unset, the service's TRAINING_ENGINE decides. `graph` for a model that does not lower is refused at submit
+     */
+    engine?: 'auto' | 'graph' | 'eager';
 };
 
 export type FlattenLayer = {
@@ -2212,6 +2220,8 @@ export type Job = {
     version: number | null;
     error: JobError | null;
     backend: Backend | null;
+    engine: 'graph' | 'eager' | null;
+    engine_note: string | null;
     cancel_requested: boolean;
     attempts: number;
     /**

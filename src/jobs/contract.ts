@@ -1,5 +1,10 @@
 import { z } from 'zod';
 
+/** How a job trains: one TensorFlow graph per step, or tfjs's op-by-op `model.fit`; `auto` takes the graph when it can. */
+export const TRAINING_ENGINES = ['auto', 'graph', 'eager'] as const;
+export const TrainingEngineSchema = z.enum(TRAINING_ENGINES);
+export type TrainingEngine = z.infer<typeof TrainingEngineSchema>;
+
 /** `model.fit` arguments, with Keras's names and defaults. */
 export const FitSchema = z
   .object({
@@ -7,6 +12,9 @@ export const FitSchema = z
     batch_size: z.number().int().positive().default(32),
     validation_split: z.number().min(0).lt(1).default(0),
     shuffle: z.boolean().default(true),
+    engine: TrainingEngineSchema.optional().describe(
+      'not a Keras argument: the training engine for this job; unset, the service\'s TRAINING_ENGINE decides. `graph` for a model that does not lower is refused at submit',
+    ),
   })
   .strict();
 export type FitSpec = z.infer<typeof FitSchema>;

@@ -6,7 +6,7 @@ import type { BackendRecord } from '../registry/records.js';
 import { HashRecords, decodeFields, list, notFound, pairsOrObject, strings, timestamp } from '../registry/redis-record.js';
 import { runScript } from '../registry/scripts.js';
 import type { JobEvents } from './events.js';
-import { JobProgressSchema, JobRecordSchema, jobStatusEvent, type JobError, type JobProgress, type JobRecord } from './record.js';
+import { JobProgressSchema, JobRecordSchema, jobStatusEvent, type JobEngine, type JobError, type JobProgress, type JobRecord } from './record.js';
 import { ACTIVE_JOB_STATUSES, JOB_STATUSES, JobStatusSchema, sourcesOf, type JobStatus } from './status.js';
 
 export type CreateJobInput = Pick<JobRecord, 'model_id' | 'model_name' | 'dataset' | 'fit'> &
@@ -33,6 +33,8 @@ export interface JobStore {
 
   /** → running, as a new attempt: history emptied, progress 0 of `fit.epochs`. */
   start(id: string, backend: BackendRecord): Promise<JobRecord>;
+  /** Records which engine a running job trains on, and why not the graph when it fell back. */
+  setEngine(id: string, engine: JobEngine, note: string | null): Promise<JobRecord>;
   /**
    * Records one finished epoch of a running job (`progress.epoch` counts the
    * epochs finished, from 1) and publishes it. Returns cancel_requested, so a worker notices a cancel even
@@ -83,6 +85,8 @@ export class RedisJobStore implements JobStore {
       version: null,
       error: null,
       backend: null,
+      engine: null,
+      engine_note: null,
       cancel_requested: false,
       attempts: 0,
       created_at: now,
@@ -145,6 +149,8 @@ export class RedisJobStore implements JobStore {
       started_at: timestamp(),
       attempts: job.attempts + 1,
       backend,
+      engine: null,
+      engine_note: null,
       progress: { epoch: 0, epochs: job.fit.epochs },
     });
   }
@@ -161,6 +167,10 @@ export class RedisJobStore implements JobStore {
     if (reply === 0) throw new ConflictError(`job ${id} is no longer running`);
     await this.events.publish(id, { type: 'epoch', data: { ...progress, logs } });
     return { cancel_requested: reply === 'true' };
+  }
+
+  setEngine(id: string, engine: JobEngine, note: string | null): Promise<JobRecord> {
+    return this.write(id, ['running'], { engine, engine_note: note });
   }
 
   handBack(id: string): Promise<JobRecord> {

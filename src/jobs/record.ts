@@ -15,6 +15,9 @@ export const JobProgressSchema = z.object({
 });
 export type JobProgress = z.infer<typeof JobProgressSchema>;
 
+export const JobEngineSchema = z.enum(['graph', 'eager']);
+export type JobEngine = z.infer<typeof JobEngineSchema>;
+
 /** A training job as the JobStore keeps it. */
 export const JobRecordSchema = z.object({
   id: z.string(),
@@ -31,6 +34,10 @@ export const JobRecordSchema = z.object({
   version: z.number().int().positive().nullable(),
   error: JobErrorSchema.nullable(),
   backend: BackendRecordSchema.nullable(),
+  /** The engine that trains (or trained) the job, once chosen. */
+  engine: JobEngineSchema.nullable().default(null),
+  /** Why a job that could have trained on the graph engine trains on the eager one: the layer, argument or addon at fault. */
+  engine_note: z.string().nullable().default(null),
   cancel_requested: z.boolean(),
   attempts: z.number().int().nonnegative(),
   created_at: TimestampSchema,

@@ -1,15 +1,14 @@
-import * as tf from '@tensorflow/tfjs';
 import { WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { splitValidation } from '../datasets/split.js';
 import { rowCount } from '../datasets/types.js';
-import { AppError, ConflictError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { TrainingJobDataSchema, type TrainingJobData } from '../jobs/contract.js';
 import type { JobEvents } from '../jobs/events.js';
 import type { JobStore } from '../jobs/job-store.js';
-import type { JobError, JobRecord } from '../jobs/record.js';
+import type { JobRecord } from '../jobs/record.js';
 import { isTerminal } from '../jobs/status.js';
 import type { Metrics } from '../metrics.js';
 import { TRAINING_QUEUE, queuePrefix } from '../queue/training-queue.js';
@@ -19,7 +18,9 @@ import type { DatasetStore } from '../registry/dataset-store.js';
 import { saveModelArtifacts } from '../registry/model-artifacts.js';
 import type { ModelStore } from '../registry/model-store.js';
 import type { BackendInfo } from '../tf/backend.js';
-import { train, type TrainResult } from './train.js';
+import { chooseEngine } from './engine.js';
+import { jobErrorOf } from './job-error.js';
+import { trainInChildProcess } from './training-process.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -120,25 +121,34 @@ async function runJob(deps: WorkerDeps, bullJob: Job<TrainingJobData, void, 'tra
   const { fit } = started;
   log.info({ epochs: fit.epochs, attempt: started.attempts }, 'training started');
 
-  let result: TrainResult | undefined;
   let cancelSeen = false;
   try {
     const model = await deps.models.get(record.model_id);
     const dataset = await loadDataset(deps, record.dataset);
     const trainSamples = rowCount(splitValidation(dataset, fit.validation_split).train.x);
+    const { engine, note } = chooseEngine(fit.engine ?? deps.config.TRAINING_ENGINE, model.definition);
+    await jobs.setEngine(jobId, engine, note);
+    log.info({ engine, note }, 'training engine chosen');
     let epochStarted = Date.now();
-    result = await train({
-      definition: model.definition,
-      dataset,
-      fit,
-      preprocessing: record.preprocessing ?? undefined,
-      earlyStopping: record.early_stopping ?? undefined,
-      limits: { maxParams: deps.config.MAX_PARAMS, maxLayers: deps.config.MAX_LAYERS },
+    const request = {
+      engine,
+      threads: deps.config.GRAPH_THREADS,
+      backend: deps.backend.name,
+      input: {
+        definition: model.definition,
+        dataset,
+        fit,
+        preprocessing: record.preprocessing ?? undefined,
+        earlyStopping: record.early_stopping ?? undefined,
+        limits: { maxParams: deps.config.MAX_PARAMS, maxLayers: deps.config.MAX_LAYERS },
+      },
+    };
+    const result = await trainInChildProcess(request, {
       shouldStop: () => cancelSeen || stop.signal?.aborted === true,
       onEpoch: async (epoch, logs) => {
         const progress = { epoch: epoch + 1, epochs: fit.epochs };
         const ms = Date.now() - epochStarted;
-        deps.metrics?.observeEpoch(record.model_name, ms / 1000, trainSamples);
+        deps.metrics?.observeEpoch(record.model_name, engine, ms / 1000, trainSamples);
         // The record's flag catches a cancel whose message this worker missed.
         if ((await jobs.appendEpoch(jobId, progress, logs)).cancel_requested) cancelSeen = true;
         await bullJob.updateProgress(progress);
@@ -151,7 +161,7 @@ async function runJob(deps: WorkerDeps, bullJob: Job<TrainingJobData, void, 'tra
     if (result.outcome === 'cancelled') return await endJob(log, () => jobs.cancel(jobId));
 
     const artifact = `models/${record.model_id}/jobs/${jobId}`;
-    await saveModelArtifacts(deps.artifacts, artifact, await toArtifacts(result.model));
+    await saveModelArtifacts(deps.artifacts, artifact, result.artifacts);
     const version = await deps.models.addVersion(record.model_id, {
       job_id: jobId,
       summary: result.summary,
@@ -176,8 +186,6 @@ async function runJob(deps: WorkerDeps, bullJob: Job<TrainingJobData, void, 'tra
     }
     log.warn({ err: error }, 'training failed');
     await endJob(log, () => jobs.fail(jobId, jobErrorOf(error)));
-  } finally {
-    result?.model.dispose();
   }
 }
 
@@ -189,22 +197,4 @@ async function endJob(log: Logger, transition: () => Promise<unknown>): Promise<
     if (!(error instanceof ConflictError)) throw error;
     log.warn({ reason: error.message }, 'job already ended elsewhere');
   }
-}
-
-function jobErrorOf(error: unknown): JobError {
-  if (error instanceof AppError) return { code: error.code, message: error.message };
-  return { code: 'training_error', message: error instanceof Error ? error.message : String(error) };
-}
-
-/** The model in TensorFlow.js layers format, in memory. */
-async function toArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  if (!saved) throw new Error('the model produced no artifacts');
-  return saved;
 }

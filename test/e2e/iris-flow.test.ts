@@ -156,19 +156,21 @@ test('instances of the wrong shape are a 400 naming what was expected and found'
   assert.match(body.error.message, /\[4\].*\[3\]/);
 });
 
-test('early stopping ends a job when the monitored loss stops improving, as Keras does', async () => {
+for (const engine of ['eager', 'graph'] as const) test(`early stopping on the ${engine} engine ends a job when the monitored loss stops improving, as Keras does`, async () => {
   // A model of its own, so the shared iris model keeps one version and one job.
-  const model = await service.request('POST', '/v1/models', { ...IRIS, name: 'iris-early-stopping' });
+  const name = `iris-early-stopping-${engine}`;
+  const model = await service.request('POST', '/v1/models', { ...IRIS, name });
   assert.equal(model.status, 201);
   const { body } = await service.request('POST', '/v1/jobs', {
-    model: 'iris-early-stopping',
+    model: name,
     dataset: { builtin: 'iris' },
-    fit: { epochs: 50 },
+    fit: { epochs: 50, engine },
     // No epoch improves the loss by 10: Keras stops after the second epoch (patience 0, never on the first).
     early_stopping: { monitor: 'loss', min_delta: 10, patience: 0, restore_best_weights: true },
   });
   const job = await service.waitForJob(body.id);
   assert.equal(job.status, 'completed', JSON.stringify(job.error));
+  assert.equal(job.engine, engine);
   assert.equal(job.history.loss.length, 2);
   assert.equal(job.version, 1);
 });

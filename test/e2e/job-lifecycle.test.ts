@@ -6,18 +6,29 @@ import { startService, type TestService } from '../support/service.js';
 
 let service: TestService;
 
+// Every lifecycle test runs on both training engines, each job on a model of its own engine.
+const ENGINES = ['eager', 'graph'] as const;
+type Engine = (typeof ENGINES)[number];
+
 before(async () => {
   service = await startService();
-  const created = await service.request('POST', '/v1/models', digitsModel('digits', 64));
-  assert.equal(created.status, 201, JSON.stringify(created.body));
+  for (const engine of ENGINES) {
+    const created = await service.request('POST', '/v1/models', digitsModel(`digits-${engine}`, 64));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+  }
 });
 after(async () => {
   await service.close();
 });
 
-const longJob = { model: 'digits', dataset: { builtin: 'mnist', split: 'train', limit: 6000 }, fit: { epochs: 200 } };
+const LONG_EPOCHS = 200;
+const longJob = (engine: Engine, epochs = LONG_EPOCHS) => ({
+  model: `digits-${engine}`,
+  dataset: { builtin: 'mnist', split: 'train', limit: 6000 },
+  fit: { epochs, engine },
+});
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -34,10 +45,10 @@ async function runningWithEpochs(id: string, epochs = 1) {
   });
 }
 
-test('cancelling: a running job stops at its next batch and writes no version; a queued one is cancelled at once', async () => {
-  const running = await service.request('POST', '/v1/jobs', longJob);
-  const queued = await service.request('POST', '/v1/jobs', longJob);
-  await runningWithEpochs(running.body.id);
+for (const engine of ENGINES) test(`cancelling on the ${engine} engine: a running job stops at its next batch and writes no version; a queued one is cancelled at once`, async () => {
+  const running = await service.request('POST', '/v1/jobs', longJob(engine));
+  const queued = await service.request('POST', '/v1/jobs', longJob(engine));
+  assert.equal((await runningWithEpochs(running.body.id)).engine, engine);
   assert.equal((await service.request('GET', `/v1/jobs/${queued.body.id}`)).body.status, 'queued');
 
   const cancelQueued = await service.request('POST', `/v1/jobs/${queued.body.id}/cancel`);
@@ -47,12 +58,12 @@ test('cancelling: a running job stops at its next batch and writes no version; a
   const cancelRunning = await service.request('POST', `/v1/jobs/${running.body.id}/cancel`);
   assert.equal(cancelRunning.status, 202);
   assert.equal(cancelRunning.body.cancel_requested, true);
-  const ended = await service.waitForJob(running.body.id, 30_000);
+  const ended = await service.waitForJob(running.body.id, 120_000);
   assert.equal(ended.status, 'cancelled');
-  assert.ok(ended.progress.epoch < 200);
+  assert.ok(ended.progress.epoch < LONG_EPOCHS);
   assert.equal(ended.version, null);
 
-  const versions = await service.request('GET', '/v1/models/digits/versions');
+  const versions = await service.request('GET', `/v1/models/digits-${engine}/versions`);
   assert.deepEqual(versions.body.versions, []);
 
   const again = await service.request('POST', `/v1/jobs/${running.body.id}/cancel`);
@@ -99,21 +110,22 @@ function startWorkerProcess(): ChildProcess {
   });
 }
 
-test('a worker SIGKILLed mid-job leaves the job to another worker, which completes it', async () => {
+for (const engine of ENGINES) test(`a worker SIGKILLed mid-job on the ${engine} engine leaves the job to another worker, which completes it`, async () => {
   // Only the worker processes below may take this job.
   for (const worker of service.workers) await worker.close();
   const first = startWorkerProcess();
   let second: ChildProcess | undefined;
   try {
-    const submitted = await service.request('POST', '/v1/jobs', { ...longJob, fit: { epochs: 6 } });
+    const submitted = await service.request('POST', '/v1/jobs', longJob(engine, 6));
     await runningWithEpochs(submitted.body.id, 1);
     first.kill('SIGKILL');
     second = startWorkerProcess();
-    const job = await service.waitForJob(submitted.body.id, 120_000);
+    const job = await service.waitForJob(submitted.body.id, 300_000);
     assert.equal(job.status, 'completed', JSON.stringify(job.error));
+    assert.equal(job.engine, engine);
     assert.equal(job.attempts, 2);
     assert.equal(job.history.loss.length, 6, 'the second worker starts the job afresh');
-    const version = await service.request('GET', `/v1/models/digits/versions/${job.version}`);
+    const version = await service.request('GET', `/v1/models/digits-${engine}/versions/${job.version}`);
     assert.equal(version.status, 200);
   } finally {
     first.kill('SIGKILL');
@@ -122,19 +134,20 @@ test('a worker SIGKILLed mid-job leaves the job to another worker, which complet
   }
 });
 
-test('SIGTERM: a worker stops at the end of the epoch, hands its job back to the queue, and exits 0', async () => {
+for (const engine of ENGINES) test(`SIGTERM on the ${engine} engine: a worker stops at the end of the epoch, hands its job back to the queue, and exits 0`, async () => {
   for (const worker of service.workers) await worker.close();
   const worker = startWorkerProcess();
   const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
   try {
-    const submitted = await service.request('POST', '/v1/jobs', longJob);
+    const submitted = await service.request('POST', '/v1/jobs', longJob(engine));
     const running = await runningWithEpochs(submitted.body.id, 1);
+    assert.equal(running.engine, engine);
     worker.kill('SIGTERM');
     assert.equal(await exited, 0);
     const handedBack = (await service.request('GET', `/v1/jobs/${submitted.body.id}`)).body;
     assert.equal(handedBack.status, 'queued');
     assert.ok(handedBack.progress.epoch >= running.progress.epoch);
-    assert.ok(handedBack.progress.epoch < longJob.fit.epochs);
+    assert.ok(handedBack.progress.epoch < LONG_EPOCHS);
     const cancelled = await service.request('POST', `/v1/jobs/${submitted.body.id}/cancel`);
     assert.equal(cancelled.status, 200, 'the handed-back job waits in the queue again');
   } finally {

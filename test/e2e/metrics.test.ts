@@ -92,8 +92,10 @@ test('the queue depth is read from BullMQ at scrape time', () => {
   for (const state of ['waiting', 'prioritized', 'delayed', 'active']) assert.equal(sample(scraped, 'modelyard_queue_jobs', { state }).value, 0);
 });
 
-test("the worker's epochs show on the API's /metrics: durations and samples per second by model", () => {
-  const count = sample(scraped, 'modelyard_epoch_duration_seconds_count', { model: 'iris-metrics' }).value;
+test("the worker's epochs show on the API's /metrics: durations and samples per second by model and engine", () => {
+  const epochs = sample(scraped, 'modelyard_epoch_duration_seconds_count', { model: 'iris-metrics' });
+  assert.match(epochs.labels.engine ?? '', /^(graph|eager)$/);
+  const count = epochs.value;
   assert.ok(count >= EPOCHS, `${count} epochs observed`);
   assert.ok(sample(scraped, 'modelyard_epoch_duration_seconds_sum', { model: 'iris-metrics' }).value > 0);
   assert.equal(sample(scraped, 'modelyard_epoch_duration_seconds_bucket', { model: 'iris-metrics', le: '+Inf' }).value, count);
@@ -133,7 +135,7 @@ test("the tensor gauge is this process's tf.memory().numTensors", async () => {
 test('a worker-only process serves its own /metrics; a second Metrics in the process does not collide', async () => {
   const backend = await selectBackend(process.env.TF_BACKEND as BackendName | undefined);
   const metrics = new Metrics(backend);
-  metrics.observeEpoch('solo', 0.5, 100);
+  metrics.observeEpoch('solo', 'eager', 0.5, 100);
   let server: Server | undefined;
   try {
     server = await serveMetrics(metrics, 0, '127.0.0.1');
@@ -142,7 +144,7 @@ test('a worker-only process serves its own /metrics; a second Metrics in the pro
     const response = await fetch(`${url}/metrics`);
     assert.equal(response.status, 200);
     const samples = parse(await response.text());
-    assert.equal(sample(samples, 'modelyard_epoch_duration_seconds_count', { model: 'solo' }).value, 1);
+    assert.equal(sample(samples, 'modelyard_epoch_duration_seconds_count', { model: 'solo', engine: 'eager' }).value, 1);
     assert.equal(sample(samples, 'modelyard_training_samples_per_second', { model: 'solo' }).value, 200);
     assert.equal(sample(samples, 'modelyard_info').labels.backend, backend.name);
     assert.ok(!samples.some((s) => s.name === 'modelyard_jobs'), 'no API, no job gauges');

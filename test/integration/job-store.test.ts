@@ -125,6 +125,21 @@ describe('datasets', () => {
 });
 
 describe('jobs', () => {
+  it('records the engine of a running job, and forgets it when the job starts afresh', async () => {
+    const { jobs } = freshStores();
+    const job = await jobs.create(jobInput());
+    await assert.rejects(jobs.setEngine(job.id, 'graph', null), isConflict);
+    await jobs.start(job.id, BACKEND);
+    const noted = await jobs.setEngine(job.id, 'eager', 'architecture.layers[0]: Embedding does not lower to the graph engine yet');
+    assert.equal(noted.engine, 'eager');
+    assert.match(noted.engine_note ?? '', /Embedding/);
+    assert.deepEqual(await jobs.get(job.id), noted);
+    await jobs.handBack(job.id);
+    const restarted = await jobs.start(job.id, BACKEND);
+    assert.equal(restarted.engine, null);
+    assert.equal(restarted.engine_note, null);
+  });
+
   it('creates a queued job and reads it back', async () => {
     const { jobs } = freshStores();
     const job = await jobs.create(jobInput({ preprocessing: { standardize: true } }));
@@ -137,6 +152,8 @@ describe('jobs', () => {
     assert.equal(job.version, null);
     assert.equal(job.error, null);
     assert.equal(job.backend, null);
+    assert.equal(job.engine, null);
+    assert.equal(job.engine_note, null);
     assert.equal(job.cancel_requested, false);
     assert.equal(job.attempts, 0);
     assert.equal(job.started_at, null);

@@ -6,6 +6,7 @@ import { encodeDataset } from '../../datasets/storage.js';
 import type { Dataset, NDArray } from '../../datasets/types.js';
 import { inlineDataset, type DatasetRef, type StoredDatasetRef } from '../../datasets/ref.js';
 import { ConflictError, ValidationError } from '../../errors.js';
+import { canLower } from '../../graph/index.js';
 import { checkLabels } from '../../models/labels.js';
 import { canonicalLoss, checkModel, parseModelDefinition } from '../../models/index.js';
 import type { JobRecord } from '../../jobs/record.js';
@@ -30,6 +31,12 @@ export async function submitJob(deps: Deps, request: CreateJob): Promise<JobReco
   const { definition } = model;
   if (!definition.compile) {
     throw ValidationError.at('model.compile', `model '${model.name}' has no compile settings (loss, optimizer); as in Keras, a model must be compiled before fit`);
+  }
+  if ((request.fit.engine ?? deps.config.TRAINING_ENGINE) === 'graph') {
+    const lowers = canLower(definition);
+    if (!lowers.ok) {
+      throw ValidationError.at('fit.engine', `model '${model.name}' does not train on the graph engine: ${lowers.path}: ${lowers.reason}; use engine "auto" or "eager"`);
+    }
   }
   const data = await describeData(deps, request.dataset);
   const summary = checkModel(definition, limitsOf(deps), data.sampleShape);

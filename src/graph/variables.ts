@@ -1,0 +1,68 @@
+import { DType, type Output } from './addon.js';
+import type { GraphBuilder } from './builder.js';
+
+const FLOAT = { kind: 'type', value: DType.float32 } as const;
+
+/** One model weight as a resource variable, named as tfjs names it: layer and weight (`kernel`, `moving_mean`). */
+export interface GraphVariable {
+  layer: string;
+  weight: string;
+  shape: number[];
+  trainable: boolean;
+  handle: Output;
+  /** The value the forward passes read. */
+  read: Output;
+  /** Feeding this and running `load` sets the variable. */
+  loadInput: Output;
+}
+
+/**
+ * The graph's variables: the model's weights, loaded from the tfjs model
+ * before training and fetched back after, and the optimizer's slots, which
+ * start at zero and exist only in the session.
+ */
+export class VariableStore {
+  readonly weights: GraphVariable[] = [];
+  private readonly loads: string[] = [];
+  private readonly slotInits: string[] = [];
+
+  constructor(private readonly b: GraphBuilder) {}
+
+  weight(layer: string, weight: string, shape: number[], trainable: boolean): Output {
+    return this.b.scoped(`${layer}/${weight}`, () => {
+      const handle = this.handle('var', shape);
+      const read = this.b.op('ReadVariableOp', [handle], { dtype: FLOAT }, { name: 'read' });
+      const loadInput = this.b.placeholder('load_value', shape);
+      const [load] = this.b.op('AssignVariableOp', [handle, loadInput], { dtype: FLOAT }, { name: 'load' });
+      this.loads.push(load);
+      this.weights.push({ layer, weight, shape, trainable, handle, read, loadInput });
+      return read;
+    });
+  }
+
+  /** An optimizer slot shaped like `variable`, zero before the first step. */
+  slot(variable: GraphVariable, name: string): Output {
+    return this.b.scoped(`${variable.layer}/${variable.weight}/${name}`, () => {
+      const handle = this.handle('slot', variable.shape);
+      const zeros = this.b.f('Fill', [this.b.ints(variable.shape), this.b.scalar(0)], { index_type: { kind: 'type', value: DType.int32 } });
+      const [init] = this.b.op('AssignVariableOp', [handle, zeros], { dtype: FLOAT }, { name: 'init' });
+      this.slotInits.push(init);
+      return handle;
+    });
+  }
+
+  /** Runs every weight load; feed each weight's `loadInput`. */
+  loadOp(): string {
+    return this.b.group('load_weights', this.loads);
+  }
+
+  /** Zeroes the optimizer's slots. */
+  initSlotsOp(): string {
+    return this.b.group('init_slots', this.slotInits);
+  }
+
+  private handle(name: string, shape: number[]): Output {
+    const op = this.b.uniqueName(name);
+    return this.b.op('VarHandleOp', [], { dtype: FLOAT, shape: { kind: 'shape', value: shape }, shared_name: { kind: 'string', value: op } }, { name });
+  }
+}

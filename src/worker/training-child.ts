@@ -1,0 +1,60 @@
+import { selectBackend } from '../tf/backend.js';
+import { trainOn } from './engine.js';
+import { toArtifacts } from './in-memory-artifacts.js';
+import { jobErrorOf } from './job-error.js';
+import type { ChildMessage, ParentMessage, TrainingRequest } from './training-process.js';
+
+// The training process of one job (see training-process.ts): it trains, reports each epoch and waits
+// for the worker to record it, and sends back the trained model's artifacts.
+
+let stopRequested = false;
+let epochRecorded: (() => void) | undefined;
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+process.on('message', (message: ParentMessage) => {
+  switch (message.type) {
+    case 'train':
+      void train(message.request);
+      return;
+    case 'stop':
+      stopRequested = true;
+      return;
+    case 'epoch-recorded':
+      epochRecorded?.();
+      return;
+  }
+});
+// The worker is done with this process, or gone (killed): nothing is left to train for.
+process.on('disconnect', () => process.exit(0));
+
+async function train(request: TrainingRequest): Promise<void> {
+  try {
+    await selectBackend(request.backend);
+    const result = await trainOn(
+      request.engine,
+      {
+        ...request.input,
+        shouldStop: () => stopRequested,
+        onEpoch: (epoch, logs) =>
+          new Promise<void>((resolve) => {
+            epochRecorded = resolve;
+            send({ type: 'epoch', epoch, logs });
+            // Test-only: an abort here is what a fatal TensorFlow CHECK does to the process.
+            if (process.env.MODELYARD_TEST_ABORT_TRAINING === '1') process.abort();
+          }),
+      },
+      request.threads,
+    );
+    try {
+      const { model, ...rest } = result;
+      send({ type: 'done', result: { ...rest, artifacts: await toArtifacts(model) } });
+    } finally {
+      result.model.dispose();
+    }
+  } catch (error) {
+    send({ type: 'failed', error: jobErrorOf(error) });
+  }
+}

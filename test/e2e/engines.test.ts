@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { IRIS, NEW_FLOWERS } from '../support/seed.js';
+import { startService, type TestService } from '../support/service.js';
+
+let service: TestService;
+
+before(async () => {
+  service = await startService();
+  const created = await service.request('POST', '/v1/models', IRIS);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+});
+after(async () => {
+  await service.close();
+});
+
+/** A model whose Embedding has no lowering yet: the graph engine cannot train it. */
+const embeddingModel = (name: string) => ({
+  name,
+  architecture: {
+    type: 'sequential',
+    input_shape: [3],
+    layers: [
+      { type: 'Embedding', input_dim: 10, output_dim: 4 },
+      { type: 'Flatten' },
+      { type: 'Dense', units: 2, activation: 'softmax' },
+    ],
+  },
+  compile: { optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
+});
+const tokens = { x: [[1, 2, 3], [4, 5, 6], [7, 8, 9], [0, 1, 2]], y: [0, 1, 1, 0] };
+
+test('fit.engine "graph": Iris trains on the graph engine, the record says so, and the version predicts', async () => {
+  const submitted = await service.request('POST', '/v1/jobs', {
+    model: 'iris',
+    dataset: { builtin: 'iris' },
+    fit: { epochs: 150, batch_size: 16, validation_split: 0.1, engine: 'graph' },
+  });
+  assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+  assert.equal(submitted.body.fit.engine, 'graph');
+  const job = await service.waitForJob(submitted.body.id, 240_000);
+  assert.equal(job.status, 'completed', JSON.stringify(job.error));
+  assert.equal(job.engine, 'graph');
+  assert.equal(job.engine_note, null);
+  assert.deepEqual(Object.keys(job.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+  assert.equal(job.history.loss.length, 150);
+  assert.ok(job.history.loss.at(-1) < job.history.loss[0], `loss ${job.history.loss[0]} → ${job.history.loss.at(-1)}`);
+  assert.ok(job.history.accuracy.at(-1) >= 0.9, `training accuracy ${job.history.accuracy.at(-1)} < 0.9`);
+
+  const { status, body } = await service.request('POST', '/v1/models/iris/predict', { instances: NEW_FLOWERS, version: job.version });
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.predictions.length, 3);
+  for (const row of body.predictions) assert.ok(Math.abs(row.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-4, 'softmax rows sum to 1');
+  assert.equal(body.classes[0], 'setosa');
+});
+
+test('auto on a model that does not lower trains on the eager engine, and the record names the layer', async () => {
+  const submitted = await service.request('POST', '/v1/jobs', { model: embeddingModel('tokens-auto'), dataset: tokens, fit: { epochs: 2, engine: 'auto' } });
+  assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+  const job = await service.waitForJob(submitted.body.id, 120_000);
+  assert.equal(job.status, 'completed', JSON.stringify(job.error));
+  assert.equal(job.engine, 'eager');
+  assert.match(job.engine_note, /layers\[0\].*Embedding/);
+});
+
+test('fit.engine "graph" for a model that does not lower is refused at submit, naming the layer', async () => {
+  const refused = await service.request('POST', '/v1/jobs', { model: embeddingModel('tokens-graph'), dataset: tokens, fit: { epochs: 1, engine: 'graph' } });
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.equal(refused.body.error.code, 'validation_error');
+  assert.equal(refused.body.error.details[0].path, 'fit.engine');
+  assert.match(refused.body.error.message, /Embedding/);
+});
+
+test('fit.engine "eager" trains eagerly even when the model lowers, with no note', async () => {
+  const submitted = await service.request('POST', '/v1/jobs', { model: 'iris', dataset: { builtin: 'iris' }, fit: { epochs: 2, engine: 'eager' } });
+  const job = await service.waitForJob(submitted.body.id, 120_000);
+  assert.equal(job.status, 'completed', JSON.stringify(job.error));
+  assert.equal(job.engine, 'eager');
+  assert.equal(job.engine_note, null);
+});
+
+test('an unknown engine is a 400 naming fit.engine', async () => {
+  const refused = await service.request('POST', '/v1/jobs', { model: 'iris', dataset: { builtin: 'iris' }, fit: { engine: 'xla' } });
+  assert.equal(refused.status, 400);
+  assert.ok(refused.body.error.details.some((d: { path: string }) => d.path === 'fit.engine'), JSON.stringify(refused.body));
+});
+
+test('a training process that aborts (as a fatal TensorFlow CHECK does) fails its job with the reason; the worker and the API go on', async () => {
+  // Read by the training process the worker forks for the next job: it aborts after its first epoch.
+  process.env.MODELYARD_TEST_ABORT_TRAINING = '1';
+  let crashed;
+  try {
+    const submitted = await service.request('POST', '/v1/jobs', { model: 'iris', dataset: { builtin: 'iris' }, fit: { epochs: 5, engine: 'graph' } });
+    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+    crashed = await service.waitForJob(submitted.body.id, 120_000);
+  } finally {
+    delete process.env.MODELYARD_TEST_ABORT_TRAINING;
+  }
+  assert.equal(crashed.status, 'failed');
+  assert.equal(crashed.error.code, 'training_crashed');
+  assert.match(crashed.error.message, /SIGABRT/);
+  assert.equal(crashed.version, null);
+
+  const health = await service.request('GET', '/v1/models/iris');
+  assert.equal(health.status, 200);
+  const next = await service.request('POST', '/v1/jobs', { model: 'iris', dataset: { builtin: 'iris' }, fit: { epochs: 3, engine: 'graph' } });
+  const completed = await service.waitForJob(next.body.id, 120_000);
+  assert.equal(completed.status, 'completed', JSON.stringify(completed.error));
+  assert.equal(completed.engine, 'graph');
+});

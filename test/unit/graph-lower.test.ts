@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { canLower, lowerModel } from '../../src/graph/index.js';
+import { configProto, threadsFor } from '../../src/graph/session-config.js';
+import { GraphSession, tensor } from '../../src/graph/session.js';
+import { parseModelDefinition, planModel } from '../../src/models/index.js';
+
+function definition(layers: unknown[], compile: Record<string, unknown> = {}) {
+  return parseModelDefinition({
+    architecture: { type: 'sequential', input_shape: [8, 8, 1], layers },
+    compile: { loss: 'sparse_categorical_crossentropy', ...compile },
+  });
+}
+
+const head = [{ type: 'Flatten' }, { type: 'Dense', units: 2, activation: 'softmax' }];
+
+describe('canLower', () => {
+  it('accepts the seed MNIST CNN', () => {
+    const cnn = definition(
+      [
+        { type: 'Rescaling', scale: 1 / 255 },
+        { type: 'Conv2D', filters: 4, kernel_size: 3, activation: 'relu' },
+        { type: 'MaxPooling2D' },
+        { type: 'Dropout', rate: 0.5 },
+        ...head,
+      ],
+      { optimizer: 'adam', metrics: ['accuracy'] },
+    );
+    assert.deepEqual(canLower(cnn), { ok: true });
+  });
+
+  it('names the layer that does not lower', () => {
+    const result = canLower(definition([{ type: 'Reshape', target_shape: [8, 8] }, { type: 'LSTM', units: 3 }, { type: 'Dense', units: 2 }]));
+    assert.equal(result.ok, false);
+    assert.ok(!result.ok && result.path === 'architecture.layers[1]' && /LSTM/.test(result.reason), JSON.stringify(result));
+  });
+
+  it('names the argument that does not lower', () => {
+    const result = canLower(definition([{ type: 'Conv2D', filters: 2, kernel_size: 3, data_format: 'channels_first' }, ...head]));
+    assert.ok(!result.ok && result.path === 'architecture.layers[0].data_format', JSON.stringify(result));
+  });
+
+  it('names an optimizer, loss or metric that does not lower', () => {
+    const optimizer = canLower(definition(head, { optimizer: 'adagrad' }));
+    assert.ok(!optimizer.ok && optimizer.path === 'compile.optimizer' && /adagrad/.test(optimizer.reason));
+    const loss = canLower(definition(head, { loss: 'hinge' }));
+    assert.ok(!loss.ok && loss.path === 'compile.loss' && /hinge/.test(loss.reason));
+    const metric = canLower(definition(head, { metrics: ['accuracy', 'cosine_similarity'] }));
+    assert.ok(!metric.ok && metric.path === 'compile.metrics[1]');
+  });
+
+  it('refuses an uncompiled model', () => {
+    const result = canLower(parseModelDefinition({ architecture: { type: 'sequential', layers: head } }));
+    assert.ok(!result.ok && result.path === 'compile');
+  });
+});
+
+describe('session threads', () => {
+  it('one thread for dense models, every core for convolutions', () => {
+    assert.deepEqual(threadsFor(false), { intraOp: 1, interOp: 1 });
+    assert.deepEqual(threadsFor(true), { intraOp: 0, interOp: 0 });
+  });
+
+  it('encodes the thread counts as ConfigProto fields 2 and 5', () => {
+    assert.deepEqual([...configProto({ intraOp: 1, interOp: 1 })], [0x10, 1, 0x28, 1]);
+    assert.deepEqual([...configProto({ intraOp: 300, interOp: 0 })], [0x10, 0xac, 0x02]);
+    assert.deepEqual([...configProto({ intraOp: 0, interOp: 0 })], []);
+  });
+});
+
+describe('Dropout in the two passes', () => {
+  it('drops about `rate` of the values and rescales the rest in training, and is the identity in inference', async () => {
+    const def = parseModelDefinition({
+      architecture: { type: 'sequential', input_shape: [4], layers: [{ type: 'Dense', units: 50, kernel_initializer: 'ones' }, { type: 'Dropout', rate: 0.3 }] },
+      compile: { loss: 'mse', optimizer: 'sgd' },
+    });
+    const plan = planModel(def, { maxParams: 1e6, maxLayers: 10 });
+    assert.ok(plan && def.compile);
+    const lowered = lowerModel(plan, def.compile, [50], 7);
+    const session = new GraphSession(lowered, threadsFor(false));
+    try {
+      await session.loadWeights(lowered.store.weights.map((w) => (w.weight === 'kernel' ? new Float32Array(200).fill(1) : new Float32Array(50))));
+      const rows = 200;
+      const x = tensor(new Float32Array(rows * 4).fill(0.25), [rows, 4]);
+      const [trained, inferred] = await session.run([[lowered.x, x]], [lowered.trainPrediction, lowered.prediction]);
+      assert.ok(inferred && trained);
+      assert.ok(inferred.data.every((v) => v === 1), 'inference passes the Dense output (1 everywhere) through');
+      const zeros = [...trained.data].filter((v) => v === 0).length / trained.data.length;
+      assert.ok(Math.abs(zeros - 0.3) < 0.03, `dropped ${zeros} of the values`);
+      assert.ok([...trained.data].every((v) => v === 0 || Math.abs((v as number) - 1 / 0.7) < 1e-6), 'kept values are scaled by 1 / (1 - rate)');
+      const [again] = await session.run([[lowered.x, x]], [lowered.trainPrediction]);
+      assert.notDeepEqual(again?.data, trained.data, 'each step draws a new mask');
+    } finally {
+      session.close();
+    }
+  });
+});
