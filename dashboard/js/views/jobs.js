@@ -82,25 +82,37 @@ export async function jobView(view, { params: [id], signal }) {
   signal.addEventListener('abort', () => charts.destroy());
   replace(view, head, h('h2', {}, 'Curves'), chartsBox, details);
 
+  // The row is built once and updated in place: a Cancel button re-created on every epoch
+  // would slip away from a pointer or from the keyboard focus while the job trains.
+  const statusBox = h('span', { id: 'job-status' });
+  const bar = h('progress', {});
+  const count = h('span');
+  const cancel = h('button', { class: 'danger', id: 'cancel-job', onclick: async () => {
+    cancel.disabled = true;
+    try {
+      job = await post(`/v1/jobs/${enc(id)}/cancel`);
+      render();
+    } catch (error) {
+      head.append(errorBox(error));
+    }
+  } }, 'Cancel');
+  const versionBox = h('span');
+  const errorLine = h('div');
+  replace(head, h('h1', {}, 'Job ', h('code', {}, job.id)), h('div', { class: 'row' }, statusBox, h('span', { class: 'row' }, bar, count), cancel, versionBox), errorLine);
+
   function render() {
-    const cancel = ACTIVE.includes(job.status)
-      ? h('button', { class: 'danger', id: 'cancel-job', onclick: async (event) => {
-          event.target.disabled = true;
-          try {
-            job = await post(`/v1/jobs/${enc(id)}/cancel`);
-            render();
-          } catch (error) {
-            head.append(errorBox(error));
-          }
-        } }, job.cancel_requested ? 'Cancelling…' : 'Cancel')
-      : null;
-    if (cancel && job.cancel_requested) cancel.disabled = true;
-    replace(
-      head,
-      h('h1', {}, 'Job ', h('code', {}, job.id)),
-      h('div', { class: 'row' }, h('span', { id: 'job-status' }, badge(job.status)), progress(job), cancel, job.version ? h('a', { href: `#/models/${enc(job.model_name)}` }, `version ${job.version} of ${job.model_name}`) : null),
-      job.error ? h('p', { class: 'error', role: 'alert' }, `${job.error.code}: ${job.error.message}`) : null,
-    );
+    const { epoch, epochs } = job.progress;
+    replace(statusBox, badge(job.status));
+    bar.max = epochs || 1;
+    bar.value = epoch;
+    bar.setAttribute('aria-label', `epoch ${epoch} of ${epochs}`);
+    count.textContent = `${epoch} / ${epochs}`;
+    if (ACTIVE.includes(job.status)) {
+      cancel.textContent = job.cancel_requested ? 'Cancelling…' : 'Cancel';
+      if (job.cancel_requested) cancel.disabled = true;
+    } else cancel.remove();
+    replace(versionBox, job.version ? h('a', { href: `#/models/${enc(job.model_name)}` }, `version ${job.version} of ${job.model_name}`) : null);
+    replace(errorLine, job.error ? h('p', { class: 'error', role: 'alert' }, `${job.error.code}: ${job.error.message}`) : null);
     replace(
       details,
       h(
