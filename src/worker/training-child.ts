@@ -29,6 +29,9 @@ process.on('message', (message: ParentMessage) => {
 });
 // The worker is done with this process, or gone (killed): nothing is left to train for.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C or a stop signal to the process group is the worker's to handle: it hands the job back at the
+// epoch's end and then ends this process, which a signal here would turn into a crashed job.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined);
 
 async function train(request: TrainingRequest): Promise<void> {
   try {

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseModelDefinition } from '../../src/models/index.js';
+import { GraphEngineUnavailable, chooseEngine } from '../../src/worker/engine.js';
+
+const dense = parseModelDefinition({
+  name: 'dense',
+  architecture: { type: 'sequential', input_shape: [4], layers: [{ type: 'Dense', units: 3, activation: 'softmax' }] },
+  compile: { optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
+});
+const recurrent = parseModelDefinition({
+  name: 'recurrent',
+  architecture: { type: 'sequential', input_shape: [5, 2], layers: [{ type: 'Dense', units: 4 }, { type: 'LSTM', units: 3 }] },
+  compile: { optimizer: 'adam', loss: 'mse' },
+});
+
+test('auto and graph take the graph engine for a model that lowers (the addon is built in this checkout)', () => {
+  assert.deepEqual(chooseEngine('auto', dense), { engine: 'graph', note: null });
+  assert.deepEqual(chooseEngine('graph', dense), { engine: 'graph', note: null });
+});
+
+test('eager is taken as asked, with no note', () => {
+  assert.deepEqual(chooseEngine('eager', dense), { engine: 'eager', note: null });
+  assert.deepEqual(chooseEngine('eager', recurrent), { engine: 'eager', note: null });
+});
+
+test('auto falls back to eager for a model that does not lower, naming the layer by its path', () => {
+  const choice = chooseEngine('auto', recurrent);
+  assert.equal(choice.engine, 'eager');
+  assert.match(choice.note ?? '', /layers\[1\].*LSTM/);
+});
+
+test('graph for a model that does not lower is refused, naming the layer', () => {
+  assert.throws(() => chooseEngine('graph', recurrent), (error) => error instanceof GraphEngineUnavailable && /LSTM/.test(error.message));
+});
