@@ -17,7 +17,7 @@ NODE_IMAGE=localhost/node:20-bookworm-slim
 REDIS_IMAGE=localhost/redis:7
 
 here=$(cd "$(dirname "$0")" && pwd)
-recipe=$( { sha256sum "$here/image-bases.sh"; echo "$NODE_VERSION $NPM_VERSION $SUITE"; } | sha256sum | cut -c1-16)
+recipe=$( { sha256sum < "$here/image-bases.sh"; echo "$NODE_VERSION $NPM_VERSION $SUITE"; } | sha256sum | cut -c1-16)
 label=org.modelyard.base-recipe
 
 log() { echo "[image-bases] $*"; }
