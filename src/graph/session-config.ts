@@ -5,7 +5,7 @@ export interface SessionThreads {
 }
 
 /**
- * Measured on the project's 2-core machines (../shared/notes/graph-training.md):
+ * Measured on the project's 2-core machines (the graph-mode feasibility study):
  * small dense steps lose more to handing work to a thread pool than they gain
  * (MNIST MLP 0.29 vs ~0.6 ms per step with one thread), while convolutions
  * need every core (MNIST CNN ~30 vs 77 ms).

@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { splitValidation } from '../datasets/split.js';
-import { fitPreprocessing, transformX, transformY } from '../datasets/preprocessing.js';
 import { rowCount, sampleSize, type NDArray } from '../datasets/types.js';
 import { ValidationError } from '../errors.js';
 import { buildModel, canonicalLoss, checkLabels, planModel, summarize } from '../models/index.js';
 import { EarlyStopping } from '../worker/early-stopping.js';
-import { outputShapeOf, type TrainInput, type TrainResult } from '../worker/train.js';
+import { outputShapeOf, prepareData, type TrainInput, type TrainResult } from '../worker/train.js';
 import { canLower, lowerModel, type LoweredModel } from './lower.js';
 import { GraphSession, tensor } from './session.js';
 import { threadsFor, type SessionThreads } from './session-config.js';
@@ -32,11 +30,10 @@ export async function trainOnGraph(input: TrainInput, options: GraphTrainOptions
   const compile = definition.compile;
   if (!compile) throw new Error('canLower accepted an uncompiled model');
 
-  const { train: trainPart, validation } = splitValidation(input.dataset, fit.validation_split);
-  const preprocessing = fitPreprocessing(input.preprocessing, trainPart, input.dataset.classNames?.length);
-  const xTrain = floats(transformX(preprocessing, trainPart.x));
-  const yTrain = floats(transformY(preprocessing, trainPart.y));
-  const inputShape = xTrain.shape.slice(1);
+  const prepared = prepareData(input);
+  const { preprocessing, validation, inputShape } = prepared;
+  const xTrain = floats(prepared.x);
+  const yTrain = floats(prepared.y);
   const plan = planModel(definition, input.limits, inputShape);
   if (!plan) throw new Error('the input shape is known from the data');
 
@@ -48,9 +45,7 @@ export async function trainOnGraph(input: TrainInput, options: GraphTrainOptions
     session = new GraphSession(lowered, options.threads ?? threadsFor(lowered.convolution));
     await session.loadWeights(weightsOf(model, lowered));
 
-    const validationData = validation
-      ? { x: floats(transformX(preprocessing, validation.x)), y: floats(transformY(preprocessing, validation.y)) }
-      : undefined;
+    const validationData = validation ? { x: floats(validation.x), y: floats(validation.y) } : undefined;
     const history: Record<string, number[]> = {};
     let metrics: Record<string, number> = {};
     let epochsRun = 0;

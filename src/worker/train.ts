@@ -42,11 +42,7 @@ export interface TrainResult {
  */
 export async function train(input: TrainInput): Promise<TrainResult> {
   const { fit } = input;
-  const { train: trainPart, validation } = splitValidation(input.dataset, fit.validation_split);
-  const preprocessing = fitPreprocessing(input.preprocessing, trainPart, numClassesOf(input.dataset));
-  const xTrain = transformX(preprocessing, trainPart.x);
-  const yTrain = transformY(preprocessing, trainPart.y);
-  const inputShape = xTrain.shape.slice(1);
+  const { preprocessing, x: xTrain, y: yTrain, validation, inputShape } = prepareData(input);
 
   const model = buildModel(input.definition, input.limits, inputShape);
   const tensors: tf.Tensor[] = [];
@@ -55,9 +51,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     checkLabels(loss, outputShapeOf(model).at(-1), yTrain);
     const x = toTensor(xTrain, tensors);
     const y = toTensor(yTrain, tensors);
-    const validationData = validation
-      ? ([toTensor(transformX(preprocessing, validation.x), tensors), toTensor(transformY(preprocessing, validation.y), tensors)] as [tf.Tensor, tf.Tensor])
-      : undefined;
+    const validationData = validation ? ([toTensor(validation.x, tensors), toTensor(validation.y, tensors)] as [tf.Tensor, tf.Tensor]) : undefined;
 
     const history: Record<string, number[]> = {};
     let metrics: Record<string, number> = {};
@@ -139,8 +133,30 @@ function numericLogs(logs: tf.Logs | undefined): Record<string, number> {
   return out;
 }
 
-function numClassesOf(dataset: Dataset): number | undefined {
-  return dataset.classNames?.length;
+/** The data as both engines fit it: the training part and the held-out last fraction, preprocessed. */
+export interface PreparedData {
+  preprocessing: PreprocessingState;
+  x: NDArray;
+  y: NDArray;
+  validation: { x: NDArray; y: NDArray } | undefined;
+  inputShape: number[];
+}
+
+/**
+ * Keras's `validation_split` (the last fraction, taken before shuffling), then
+ * preprocessing fitted on the training part only and applied to both parts.
+ */
+export function prepareData(input: Pick<TrainInput, 'dataset' | 'fit' | 'preprocessing'>): PreparedData {
+  const { train: trainPart, validation } = splitValidation(input.dataset, input.fit.validation_split);
+  const preprocessing = fitPreprocessing(input.preprocessing, trainPart, input.dataset.classNames?.length);
+  const x = transformX(preprocessing, trainPart.x);
+  return {
+    preprocessing,
+    x,
+    y: transformY(preprocessing, trainPart.y),
+    validation: validation ? { x: transformX(preprocessing, validation.x), y: transformY(preprocessing, validation.y) } : undefined,
+    inputShape: x.shape.slice(1),
+  };
 }
 
 export function outputShapeOf(model: tf.LayersModel): (number | null)[] {
