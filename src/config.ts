@@ -29,7 +29,7 @@ export const ConfigSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.default(1).describe('training jobs one worker runs at once'),
   TRAINING_ENGINE: z
     .enum(TRAINING_ENGINES)
-    .default('eager')
+    .default('auto')
     .describe('`graph` trains as one TensorFlow graph, `eager` op by op; `auto`: graph when the whole model lowers and the addon loads. A job\'s `fit.engine` overrides it'),
   GRAPH_THREADS: z.coerce
     .number()

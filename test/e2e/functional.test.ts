@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { glorotUniform } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
 let service: TestService;
@@ -42,8 +43,8 @@ test('a functional-API model trains and predicts like its sequential twin', asyn
       type: 'sequential',
       input_shape: [4],
       layers: [
-        { type: 'Dense', units: 8, activation: 'relu' },
-        { type: 'Dense', units: 3, activation: 'softmax' },
+        { type: 'Dense', units: 8, activation: 'relu', kernel_initializer: glorotUniform(1) },
+        { type: 'Dense', units: 3, activation: 'softmax', kernel_initializer: glorotUniform(2) },
       ],
     },
     compile,
@@ -54,8 +55,8 @@ test('a functional-API model trains and predicts like its sequential twin', asyn
       type: 'functional',
       inputs: [{ name: 'flower', shape: [4] }],
       layers: [
-        { name: 'hidden', type: 'Dense', units: 8, activation: 'relu', inputs: ['flower'] },
-        { name: 'species', type: 'Dense', units: 3, activation: 'softmax', inputs: ['hidden'] },
+        { name: 'hidden', type: 'Dense', units: 8, activation: 'relu', inputs: ['flower'], kernel_initializer: glorotUniform(1) },
+        { name: 'species', type: 'Dense', units: 3, activation: 'softmax', inputs: ['hidden'], kernel_initializer: glorotUniform(2) },
       ],
       outputs: ['species'],
     },

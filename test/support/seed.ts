@@ -1,7 +1,24 @@
 import { IRIS_EXAMPLE } from '../../src/api/schemas/models.js';
 
-/** The seed's Iris model, without an input shape: Keras takes it from the data at the first fit. */
-export const IRIS = IRIS_EXAMPLE;
+/**
+ * The seed's Iris model, without an input shape (Keras takes it from the data at the first fit), with its
+ * kernels' initial draw fixed. Unseeded, a run ends below 0.9 training accuracy about one time in twenty on
+ * either engine (5 of 100 eager runs, 11 of 200 graph runs, 150 epochs): a draw that leaves ReLU units dead.
+ * With these seeds 180 graph runs ended between 0.919 and 0.978; the shuffle stays random.
+ */
+const [hidden, relu, output, softmax] = IRIS_EXAMPLE.architecture.layers;
+export const IRIS = {
+  ...IRIS_EXAMPLE,
+  architecture: {
+    ...IRIS_EXAMPLE.architecture,
+    layers: [{ ...hidden, kernel_initializer: glorotUniform(1) }, relu, { ...output, kernel_initializer: glorotUniform(2) }, softmax],
+  },
+};
+
+/** Keras's default kernel initializer with its draw fixed. */
+export function glorotUniform(seed: number) {
+  return { class_name: 'GlorotUniform', config: { seed } };
+}
 
 /** The seed's three new flowers; the first is a setosa. */
 export const NEW_FLOWERS = [
