@@ -4,8 +4,8 @@ import { toArtifacts } from './in-memory-artifacts.js';
 import { jobErrorOf } from './job-error.js';
 import type { ChildMessage, ParentMessage, TrainingRequest } from './training-process.js';
 
-// The training process of one job (see training-process.ts): it trains, reports each epoch and waits
-// for the worker to record it, and sends back the trained model's artifacts.
+// A training process (see training-process.ts): it trains one job at a time, reports each epoch and
+// waits for the worker to record it, and sends back the trained model's artifacts.
 
 let stopRequested = false;
 let epochRecorded: (() => void) | undefined;
@@ -17,6 +17,7 @@ function send(message: ChildMessage): void {
 process.on('message', (message: ParentMessage) => {
   switch (message.type) {
     case 'train':
+      stopRequested = false;
       void train(message.request);
       return;
     case 'stop':
@@ -45,8 +46,6 @@ async function train(request: TrainingRequest): Promise<void> {
           new Promise<void>((resolve) => {
             epochRecorded = resolve;
             send({ type: 'epoch', epoch, logs });
-            // Test-only: an abort here is what a fatal TensorFlow CHECK does to the process.
-            if (process.env.MODELYARD_TEST_ABORT_TRAINING === '1') process.abort();
           }),
       },
       request.threads,

@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs';
@@ -36,58 +36,93 @@ const CHILD_ENTRY = fileURLToPath(new URL(`./training-child${extname(fileURLToPa
 const STOP_POLL_MS = 100;
 
 /**
- * Trains in a child process, so that a fatal TensorFlow CHECK (an abort)
+ * Trains in child processes, so that a fatal TensorFlow CHECK (an abort)
  * ends that process, not the worker: the job fails with the reason and the
- * worker (and, under `modelyard all`, the API) goes on. Typed arrays cross
- * by structured clone (`serialization: 'advanced'`).
+ * worker (and, under `modelyard all`, the API) goes on. A process that
+ * finished a job stays warm for the next one: starting one and loading
+ * TensorFlow costs seconds, more than a small job's training. There is one
+ * per job running at once; one that crashed, or was ended with its job
+ * (hand-back, a failed epoch hook), is replaced by a fresh one. Typed arrays
+ * cross by structured clone (`serialization: 'advanced'`).
  */
-export function trainInChildProcess(request: TrainingRequest, hooks: TrainingHooks): Promise<TrainedResult> {
-  const child = fork(CHILD_ENTRY, [], { execArgv: loaderArgs(), serialization: 'advanced' });
-  return new Promise<TrainedResult>((resolve, reject) => {
-    let settled = false;
-    let stopSent = false;
-    const send = (message: ParentMessage) => {
-      if (child.connected) child.send(message);
-    };
-    const poll = setInterval(() => {
-      if (stopSent || !hooks.shouldStop()) return;
-      stopSent = true;
-      send({ type: 'stop' });
-    }, STOP_POLL_MS);
-    const settle = (end: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearInterval(poll);
-      // The child exits once its channel closes (see training-child.ts).
-      if (child.connected) child.disconnect();
-      end();
-    };
+export class TrainingProcesses {
+  private readonly idle: ChildProcess[] = [];
+  private readonly live = new Set<ChildProcess>();
 
-    child.on('message', (message: ChildMessage) => {
-      switch (message.type) {
-        case 'epoch':
-          hooks.onEpoch(message.epoch, message.logs).then(
-            () => send({ type: 'epoch-recorded' }),
-            (error: unknown) => {
-              child.kill('SIGKILL');
-              settle(() => reject(error));
-            },
-          );
-          return;
-        case 'done':
-          return settle(() => resolve(message.result));
-        case 'failed':
-          return settle(() => reject(new TrainingFailure(message.error)));
-      }
+  train(request: TrainingRequest, hooks: TrainingHooks): Promise<TrainedResult> {
+    const child = this.idle.pop() ?? this.start();
+    return new Promise<TrainedResult>((resolve, reject) => {
+      let settled = false;
+      let stopSent = false;
+      const send = (message: ParentMessage) => {
+        if (child.connected) child.send(message);
+      };
+      const poll = setInterval(() => {
+        if (stopSent || !hooks.shouldStop()) return;
+        stopSent = true;
+        send({ type: 'stop' });
+      }, STOP_POLL_MS);
+      const onMessage = (message: ChildMessage) => {
+        switch (message.type) {
+          case 'epoch':
+            hooks.onEpoch(message.epoch, message.logs).then(
+              () => send({ type: 'epoch-recorded' }),
+              (error: unknown) => settle(false, () => reject(error)),
+            );
+            return;
+          case 'done':
+            return settle(true, () => resolve(message.result));
+          case 'failed':
+            return settle(true, () => reject(new TrainingFailure(message.error)));
+        }
+      };
+      const onError = (error: Error) => settle(false, () => reject(error));
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        const message = `the training process ${how} before training finished (a fatal TensorFlow error aborts it); the worker goes on`;
+        settle(false, () => reject(new TrainingFailure({ code: 'training_crashed', message })));
+      };
+      // `reusable`: the process ended the job itself and waits for the next one; otherwise it is in an unknown state and goes.
+      const settle = (reusable: boolean, end: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(poll);
+        child.off('message', onMessage).off('error', onError).off('exit', onExit);
+        if (reusable && child.connected) this.idle.push(child);
+        else this.stop(child);
+        end();
+      };
+      child.on('message', onMessage).on('error', onError).on('exit', onExit);
+      send({ type: 'train', request });
     });
-    child.on('error', (error) => settle(() => reject(error)));
-    child.on('exit', (code, signal) => {
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const message = `the training process ${how} before training finished (a fatal TensorFlow error aborts it); the worker goes on`;
-      settle(() => reject(new TrainingFailure({ code: 'training_crashed', message })));
+  }
+
+  /** The training processes alive now, busy or idle. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Ends every training process; a job still training in one fails as crashed. */
+  close(): void {
+    for (const child of this.live) this.stop(child);
+  }
+
+  private start(): ChildProcess {
+    const child = fork(CHILD_ENTRY, [], { execArgv: loaderArgs(), serialization: 'advanced' });
+    this.live.add(child);
+    child.on('exit', () => {
+      this.live.delete(child);
+      const at = this.idle.indexOf(child);
+      if (at >= 0) this.idle.splice(at, 1);
     });
-    send({ type: 'train', request });
-  });
+    // An idle process has no job listening: an error of its own is the exit that follows.
+    child.on('error', () => undefined);
+    return child;
+  }
+
+  private stop(child: ChildProcess): void {
+    child.kill('SIGKILL');
+  }
 }
 
 /**

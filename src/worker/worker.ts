@@ -20,7 +20,7 @@ import type { ModelStore } from '../registry/model-store.js';
 import type { BackendInfo } from '../tf/backend.js';
 import { chooseEngine } from './engine.js';
 import { jobErrorOf } from './job-error.js';
-import { trainInChildProcess } from './training-process.js';
+import { TrainingProcesses } from './training-process.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -48,6 +48,7 @@ class HandBack extends Error {}
 
 export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWorker> {
   let closing = false;
+  const processes = new TrainingProcesses();
   const holder: { worker?: Worker<TrainingJobData, void, 'train'> } = {};
   // A cancel is published once for all workers; the one holding the job aborts its processor's signal.
   // Listening starts first, so no job of this worker runs unheard.
@@ -58,7 +59,7 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
     async (job, token, signal) => {
       const { job_id } = TrainingJobDataSchema.parse(job.data);
       try {
-        await runJob(deps, job, job_id, { signal, closing: () => closing });
+        await runJob(deps, processes, job, job_id, { signal, closing: () => closing });
       } catch (error) {
         if (!(error instanceof HandBack)) throw error;
         await job.moveToWait(token);
@@ -84,6 +85,7 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
     async close() {
       closing = true;
       await worker.close();
+      processes.close();
       await stopListening();
     },
   };
@@ -101,7 +103,7 @@ interface Stop {
  * way it ends is written to its record: a job that throws ends `failed` with
  * the reason, and the worker goes on.
  */
-async function runJob(deps: WorkerDeps, bullJob: Job<TrainingJobData, void, 'train'>, jobId: string, stop: Stop): Promise<void> {
+async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: Job<TrainingJobData, void, 'train'>, jobId: string, stop: Stop): Promise<void> {
   const { jobs } = deps;
   const record = await jobs.get(jobId);
   const log = deps.logger.child({ job: jobId, model: record.model_name });
@@ -143,7 +145,7 @@ async function runJob(deps: WorkerDeps, bullJob: Job<TrainingJobData, void, 'tra
         limits: { maxParams: deps.config.MAX_PARAMS, maxLayers: deps.config.MAX_LAYERS },
       },
     };
-    const result = await trainInChildProcess(request, {
+    const result = await processes.train(request, {
       shouldStop: () => cancelSeen || stop.signal?.aborted === true,
       onEpoch: async (epoch, logs) => {
         const progress = { epoch: epoch + 1, epochs: fit.epochs };
