@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { irisCase, mnistMlpCase } from './cases.js';
 import type { ServiceClient } from './client.js';
 import { log } from './log.js';
-import { procMemoryMb, resetPeakRss } from './proc.js';
+import { procMemoryMb, resetPeakRss, treePeakRssMb } from './proc.js';
 import type { MemoryPhase, MemoryResult, ProcessSnapshot } from './report-types.js';
 import { SERVING_MODEL, ensureIrisModel } from './serving.js';
 import type { Sizes } from './sizes.js';
@@ -69,7 +69,7 @@ async function mnistPeak(ctx: MemoryContext): Promise<number | null> {
   resetPeakRss(ctx.servicePid);
   const limit = spec.data.kind === 'builtin' ? spec.data.limit : undefined;
   await ctx.client.train({ model: 'mem-mnist', dataset: { builtin: 'mnist', split: 'train', ...(limit ? { limit } : {}) }, fit: spec.fit });
-  return procMemoryMb(ctx.servicePid, 'VmHWM');
+  return treePeakRssMb(ctx.servicePid);
 }
 
 /**

@@ -114,7 +114,7 @@ function memorySection(report: BenchReport): string {
       m.phases.map((p) => [p.what, String(p.count), num(p.before.rss_mb, 1), num(p.after.rss_mb, 1), num(p.rss_growth_mb, 1), String(p.before.num_tensors ?? '—'), String(p.after.num_tensors ?? '—'), String(p.tensor_growth ?? '—')]),
     ),
     '',
-    `Peak RSS (VmHWM) of the service process over the full-MNIST job: ${num(m.mnist_peak_rss_mb, 0)} MB.`,
+    `Peak RSS (VmHWM) of the service process and its training processes, summed, over the full-MNIST job: ${num(m.mnist_peak_rss_mb, 0)} MB.`,
   ].join('\n');
 }
 

@@ -5,7 +5,7 @@ import { housingCase, irisCase, mnistCnnCase, mnistMlpCase, type CaseSpec } from
 import { between, finalMetrics, type ServiceClient } from './client.js';
 import { log } from './log.js';
 import { REPO_ROOT } from './processes.js';
-import { procMemoryMb, resetPeakRss } from './proc.js';
+import { resetPeakRss, treePeakRssMb } from './proc.js';
 import type { ServiceRunResult, TrainingCase } from './report-types.js';
 import { runGraphScript, runKeras, runTfjsScript, type ScriptResult } from './scripts.js';
 import type { Sizes } from './sizes.js';
@@ -84,7 +84,7 @@ async function trainOnService(ctx: TrainingContext, spec: CaseSpec, dataset: unk
     fit_s: between(record.started_at, record.finished_at) / 1000,
     queue_wait_ms: between(record.created_at, record.started_at),
     metrics: finalMetrics(record.history),
-    peak_rss_mb: procMemoryMb(ctx.servicePid, 'VmHWM'),
+    peak_rss_mb: treePeakRssMb(ctx.servicePid),
   };
 }
 
