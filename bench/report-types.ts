@@ -101,9 +101,23 @@ export interface LoadResult {
   response_bytes: number;
 }
 
+/** Predict latency while the worker of the same `modelyard all` trains the MNIST CNN. */
+export interface BusyServingResult {
+  job: string;
+  engine: string | null;
+  connections: number;
+  seconds: number;
+  requests: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  non_2xx: number;
+}
+
 export interface ServingResult {
   model: string;
   results: LoadResult[];
+  during_training: BusyServingResult | null;
   notes: string[];
 }
 

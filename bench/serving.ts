@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { loadBuiltin } from '../src/datasets/builtins.js';
+import { runBusyServing } from './busy-serving.js';
 import { irisCase } from './cases.js';
 import type { ServiceClient } from './client.js';
 import { log } from './log.js';
@@ -104,8 +105,9 @@ export async function runServing(ctx: ServingContext): Promise<ServingResult> {
   } finally {
     await bare.stop();
   }
+  const duringTraining = await runBusyServing(ctx.client, ctx.sizes, predictUrl, bodies.get(1) ?? JSON.stringify({ instances: irisInstances(1) }));
   notes.push(
     'autocannon runs in the bench process on the same cores as the server it loads; each measurement follows a warm-up; its latencies are whole milliseconds',
   );
-  return { model: SERVING_MODEL, results, notes };
+  return { model: SERVING_MODEL, results, during_training: duringTraining, notes };
 }

@@ -8,6 +8,8 @@ export const LIMITS = {
   /** Issue 10: the graph engine's fit time over Keras's, per case. */
   graphOverKeras: { iris: 0.25, mnist_mlp: 0.5, mnist_cnn: 0.9, california_housing: 0.5 } as Record<string, number>,
   servingConnections: 64,
+  /** Issue 10: predict p99 of the API while `modelyard all` trains the MNIST CNN. */
+  busyPredictP99Ms: 20,
 };
 
 const fixed = (value: number, digits = 2) => value.toFixed(digits);
@@ -59,6 +61,14 @@ export function evaluateTargets(report: Omit<BenchReport, 'targets'>): Target[] 
       met: share === null ? null : share >= LIMITS.predictShareOfBare,
     });
   }
+
+  const busy = report.serving?.during_training ?? null;
+  targets.push({
+    name: 'predict p99 during an MNIST CNN job (modelyard all)',
+    goal: `< ${LIMITS.busyPredictP99Ms} ms`,
+    value: busy === null ? 'not measured' : `${fixed(busy.p99_ms, 0)} ms (p50 ${fixed(busy.p50_ms, 0)} ms, ${busy.requests} predictions, ${busy.engine ?? '?'} engine)`,
+    met: busy === null ? null : busy.p99_ms < LIMITS.busyPredictP99Ms,
+  });
 
   for (const phase of report.memory?.phases ?? [{ what: 'predictions and training jobs', tensor_growth: null }]) {
     targets.push({
