@@ -11,7 +11,8 @@ let page: Page;
 let errors: string[];
 
 before(async () => {
-  service = await startService();
+  // The graph engine trains Iris's 30 epochs between two of the page's polls; eager's pace lets it see them arrive.
+  service = await startService({ env: { TRAINING_ENGINE: 'eager' } });
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   errors = pageErrors(page);
@@ -70,9 +71,9 @@ test('define Iris from the example, train it, and watch its curves gain points a
   await page.click('#define-form button[type=submit]');
   await page.waitForURL(/#\/models\/iris$/);
   await page.waitForSelector('#train-form');
-  // 9 steps an epoch: slow enough that the page sees epochs arrive one by one.
+  // 30 steps an epoch on the eager engine: slow enough that the page sees epochs arrive one by one.
   await page.fill('#fit-epochs', '30');
-  await page.fill('#fit-batch_size', '16');
+  await page.fill('#fit-batch_size', '4');
   await page.check('#fit-standardize');
   await page.click('#train-form button[type=submit]');
   await page.waitForURL(/#\/jobs\/job_/);
