@@ -95,12 +95,15 @@ compose_client() {
 missing=()
 for tool in podman buildah runc debootstrap slirp4netns fuse-overlayfs; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 [ "$(compose_client)" = docker-compose ] && ! command -v docker-compose >/dev/null && missing+=(docker-compose)
+# Compose's services find each other by name (REDIS_URL=redis://redis:6379): on podman's CNI
+# networks only the dnsname plugin answers those names, and no package that podman pulls in has it.
+[ -x /usr/lib/cni/dnsname ] || missing+=(dnsname)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing the engine (missing: ${missing[*]})"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends \
     podman buildah runc crun fuse-overlayfs slirp4netns uidmap containernetworking-plugins catatonit \
-    debootstrap docker-compose >"$work/apt.log" 2>&1 || { tail -n 20 "$work/apt.log" >&2; fail "apt-get install"; }
+    debootstrap docker-compose golang-github-containernetworking-plugin-dnsname >"$work/apt.log" 2>&1 || { tail -n 20 "$work/apt.log" >&2; fail "apt-get install"; }
 fi
 # runc: crun 1.8 refuses the hybrid cgroups of these machines. No systemd: cgroupfs, and
 # healthchecks run only when asked (`podman healthcheck run`). Podman's default ulimits exceed
