@@ -30,7 +30,7 @@ export interface BuildAppOptions {
   config: Config;
   /** For /readyz's ping. */
   redis: Redis;
-  stores: Pick<Stores, 'models' | 'datasets' | 'jobs' | 'events'>;
+  stores: Pick<Stores, 'models' | 'datasets' | 'jobs' | 'events' | 'modelEvents'>;
   artifacts: ArtifactStore;
   queue: TrainingQueue;
   backend: BackendInfo;
@@ -55,8 +55,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const modelCache = new ModelCache({ models: stores.models, artifacts: options.artifacts, size: config.MODEL_CACHE_SIZE });
-  app.addHook('onClose', async () => modelCache.clear());
+  const modelCache = new ModelCache({
+    models: stores.models,
+    events: stores.modelEvents,
+    artifacts: options.artifacts,
+    size: config.MODEL_CACHE_SIZE,
+    onError: (error) => app.log.warn({ err: error }, 'model catalog'),
+  });
+  // From listening on: an app that never serves (the OpenAPI writer's) opens no subscription.
+  app.addHook('onListen', async () => modelCache.catalog.start());
+  app.addHook('onClose', async () => modelCache.close());
   // Set first thing, so every reply carries it: errors, and event streams that bypass onSend.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

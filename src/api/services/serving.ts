@@ -5,21 +5,22 @@ import { instancesToArray, datasetFromInline } from '../../datasets/inline.js';
 import { transformX, transformY, type PreprocessingState } from '../../datasets/preprocessing.js';
 import type { DatasetRef } from '../../datasets/ref.js';
 import { AppError } from '../../errors.js';
-import { argmax, describeLayers, evaluate, inspect, type LayerInfo, type LayerOutput, type Nested } from '../../models/inference.js';
+import { describeLayers, evaluate, inspect, type LayerInfo, type LayerOutput } from '../../models/inference.js';
 import { toKerasLogs, type ModelDefinition } from '../../models/index.js';
 import type { ModelRecord } from '../../registry/records.js';
+import { argmaxRows, predictionsJson } from '../../serving/predictions.js';
 import type { LoadedVersion } from '../model-cache.js';
 
-type Deps = Pick<FastifyInstance, 'models' | 'datasets' | 'artifacts' | 'modelCache' | 'metrics'>;
+type Deps = Pick<FastifyInstance, 'datasets' | 'artifacts' | 'modelCache' | 'metrics'>;
 
 interface Served {
   model: ModelRecord;
   loaded: LoadedVersion;
 }
 
-/** The model and the asked-for version, or its latest, loaded. */
-async function serve(deps: Deps, idOrName: string, version?: number): Promise<Served> {
-  const model = await deps.models.get(idOrName);
+/** The model and the asked-for version, or its latest, loaded: from memory once both are known. */
+async function serve(deps: Pick<Deps, 'modelCache'>, idOrName: string, version?: number): Promise<Served> {
+  const { model } = await deps.modelCache.catalog.resolve(idOrName);
   const wanted = version ?? model.latest_version;
   if (wanted === 0) throw new AppError(409, 'not_trained', `model '${model.name}' has no trained version yet; train it with POST /v1/jobs`);
   return { model, loaded: await deps.modelCache.get(model.id, wanted) };
@@ -29,24 +30,20 @@ function preprocessingOf(loaded: LoadedVersion): PreprocessingState {
   return loaded.record.preprocessing ?? {};
 }
 
-function inputShapeOf(loaded: LoadedVersion): number[] {
-  return loaded.record.input_shape.map((d) => d ?? -1);
-}
-
-export async function predictWith(
-  deps: Deps,
-  idOrName: string,
-  instances: unknown[],
-  version?: number,
-): Promise<{ model: string; version: number; predictions: Nested[]; classes?: string[] }> {
+/**
+ * The prediction response's JSON, written here rather than by the route's serializer: the
+ * predictions go from the model's output array to text without becoming nested JS arrays.
+ */
+export async function predictJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrName: string, instances: unknown[], version?: number): Promise<string> {
   const timer = deps.metrics.predictDuration.startTimer();
   const { model, loaded } = await serve(deps, idOrName, version);
-  const x = transformX(preprocessingOf(loaded), instancesToArray(instances, inputShapeOf(loaded)));
+  const x = loaded.preprocess(instancesToArray(instances, loaded.sampleShape), 'x');
   const predictions = await loaded.batcher.predict(x);
   const classNames = loaded.record.class_names;
-  const classes = classNames ? argmax(predictions).map((i) => classNames[i] ?? String(i)) : undefined;
+  const classes = classNames ? argmaxRows(predictions.data, predictions.shape[0] ?? 0).map((i) => classNames[i] ?? String(i)) : undefined;
   timer({ model: model.name });
-  return { model: model.name, version: loaded.record.version, predictions, ...(classes ? { classes } : {}) };
+  const head = `{"model":${JSON.stringify(model.name)},"version":${loaded.record.version},"predictions":${predictionsJson(predictions.data, predictions.shape)}`;
+  return classes ? `${head},"classes":${JSON.stringify(classes)}}` : `${head}}`;
 }
 
 export async function inspectWith(
@@ -56,7 +53,7 @@ export async function inspectWith(
   version?: number,
 ): Promise<{ model: string; version: number; layers: LayerOutput[] }> {
   const { model, loaded } = await serve(deps, idOrName, version);
-  const x = transformX(preprocessingOf(loaded), instancesToArray(instances, inputShapeOf(loaded)));
+  const x = loaded.preprocess(instancesToArray(instances, loaded.sampleShape), 'x');
   return { model: model.name, version: loaded.record.version, layers: inspect(loaded.model, x) };
 }
 
@@ -99,3 +96,4 @@ function kerasConfigs(definition: ModelDefinition, model: tf.LayersModel): Map<s
   });
   return configs;
 }
+
