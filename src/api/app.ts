@@ -23,6 +23,7 @@ import healthRoutes from './routes/health.js';
 import jobRoutes from './routes/jobs.js';
 import modelRoutes from './routes/models.js';
 import servingRoutes from './routes/serving.js';
+import v2Routes from './routes/v2.js';
 import versionRoutes from './routes/versions.js';
 import { MAX_NAME_LENGTH } from './schemas/common.js';
 
@@ -90,7 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin);
-  for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, jobRoutes, datasetRoutes]) await app.register(routes);
+  for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, v2Routes, jobRoutes, datasetRoutes]) await app.register(routes);
   await app.register(dashboardPlugin);
   return app;
 }

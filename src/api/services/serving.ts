@@ -4,14 +4,16 @@ import { loadDataset } from '../../registry/dataset-loader.js';
 import { instancesToArray, datasetFromInline } from '../../datasets/inline.js';
 import { transformX, transformY, type PreprocessingState } from '../../datasets/preprocessing.js';
 import type { DatasetRef } from '../../datasets/ref.js';
-import { AppError } from '../../errors.js';
+import { AppError, NotFoundError, ValidationError } from '../../errors.js';
 import { describeLayers, evaluate, inspect, type LayerInfo, type LayerOutput } from '../../models/inference.js';
 import { toKerasLogs, type ModelDefinition } from '../../models/index.js';
-import type { ModelRecord } from '../../registry/records.js';
+import type { ModelRecord, VersionRecord } from '../../registry/records.js';
 import { argmaxRows, predictionsJson } from '../../serving/predictions.js';
+import { v2InputToArray } from '../../serving/v2-tensors.js';
+import type { V2InferRequest } from '../schemas/v2.js';
 import type { LoadedVersion } from '../model-cache.js';
 
-type Deps = Pick<FastifyInstance, 'datasets' | 'artifacts' | 'modelCache' | 'metrics'>;
+type Deps = Pick<FastifyInstance, 'models' | 'datasets' | 'artifacts' | 'modelCache' | 'metrics'>;
 
 interface Served {
   model: ModelRecord;
@@ -97,3 +99,88 @@ function kerasConfigs(definition: ModelDefinition, model: tf.LayersModel): Map<s
   return configs;
 }
 
+// ---------------------------------------------------------------- Open Inference Protocol (V2)
+
+/** The one input and the outputs every version has under the protocol; `classes` only where the training data named its classes. */
+const V2_INPUT = 'input';
+const V2_OUTPUT = 'output';
+const V2_CLASSES = 'classes';
+
+/** A /v2 path's version: a trained version number, else a 404 as for any version the model lacks. */
+function v2Version(modelName: string, version: string | undefined): number | undefined {
+  if (version === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(version)) throw new NotFoundError(`model '${modelName}' has no version '${version}'`);
+  return Number(version);
+}
+
+/** The version's record: the latest from the catalog, another from the registry. */
+async function versionRecord(deps: Pick<Deps, 'modelCache' | 'models'>, idOrName: string, version?: string): Promise<{ model: ModelRecord; record: VersionRecord }> {
+  const { model, latest } = await deps.modelCache.catalog.resolve(idOrName);
+  const wanted = v2Version(model.name, version) ?? model.latest_version;
+  if (wanted === 0) throw new AppError(503, 'unavailable', `model '${model.name}' has no trained version yet`);
+  if (latest?.version === wanted) return { model, record: latest };
+  return { model, record: await deps.models.getVersion(model.id, wanted) };
+}
+
+export async function v2ModelMetadata(
+  deps: Pick<Deps, 'modelCache' | 'models'>,
+  idOrName: string,
+  version?: string,
+): Promise<{ name: string; versions: string[]; platform: string; inputs: V2TensorMetadata[]; outputs: V2TensorMetadata[] }> {
+  const { model, record } = await versionRecord(deps, idOrName, version);
+  const batched = (shape: (number | null)[]): number[] => [-1, ...shape.map((d) => d ?? -1)];
+  return {
+    name: model.name,
+    versions: [String(record.version)],
+    platform: 'tensorflowjs_layers',
+    inputs: [{ name: V2_INPUT, datatype: 'FP32', shape: batched(record.input_shape) }],
+    outputs: [
+      { name: V2_OUTPUT, datatype: 'FP32', shape: batched(record.output_shape) },
+      ...(record.class_names ? [{ name: V2_CLASSES, datatype: 'BYTES', shape: [-1] }] : []),
+    ],
+  };
+}
+
+interface V2TensorMetadata {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+/** Ready: the version is loaded, so an inference request for it runs at once. */
+export async function v2ModelReady(deps: Pick<Deps, 'modelCache'>, idOrName: string, version?: string): Promise<{ name: string; version: string; ready: boolean }> {
+  const { model } = await deps.modelCache.catalog.resolve(idOrName);
+  const wanted = v2Version(model.name, version) ?? model.latest_version;
+  if (wanted === 0) throw new AppError(503, 'unavailable', `model '${model.name}' is not ready: it has no trained version yet`);
+  const loaded = await deps.modelCache.get(model.id, wanted);
+  return { name: model.name, version: String(loaded.record.version), ready: true };
+}
+
+/** An inference response's JSON, written from the model's output array as /v1 predict's is. */
+export async function v2InferJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrName: string, request: V2InferRequest, version?: string): Promise<string> {
+  const timer = deps.metrics.predictDuration.startTimer();
+  const { model, loaded } = await serve(deps, idOrName, v2Version(idOrName, version));
+  const classNames = loaded.record.class_names;
+  const available = classNames ? [V2_OUTPUT, V2_CLASSES] : [V2_OUTPUT];
+  const requested = request.outputs?.map((output) => output.name) ?? available;
+  requested.forEach((name, i) => {
+    if (!available.includes(name)) throw ValidationError.at(`outputs[${i}].name`, `no output '${name}'; this model has ${available.join(', ')}`);
+  });
+  const [input, ...more] = request.inputs;
+  if (!input || more.length > 0) throw ValidationError.at('inputs', `expected one input, '${V2_INPUT}', found ${request.inputs.length}`);
+  if (input.name !== V2_INPUT) throw ValidationError.at('inputs[0].name', `no input '${input.name}'; this model has '${V2_INPUT}'`);
+
+  const x = loaded.preprocess(v2InputToArray(input, loaded.sampleShape, 'inputs[0]'), 'inputs[0]');
+  const predictions = await loaded.batcher.predict(x);
+  const rows = predictions.shape[0] ?? 0;
+  const outputs = requested.map((name) => {
+    if (name === V2_CLASSES && classNames) {
+      const classes = argmaxRows(predictions.data, rows).map((i) => classNames[i] ?? String(i));
+      return `{"name":"${V2_CLASSES}","datatype":"BYTES","shape":[${rows}],"data":${JSON.stringify(classes)}}`;
+    }
+    return `{"name":"${V2_OUTPUT}","datatype":"FP32","shape":${JSON.stringify(predictions.shape)},"data":${predictionsJson(predictions.data, [predictions.data.length])}}`;
+  });
+  timer({ model: model.name });
+  const id = request.id === undefined ? '' : `,"id":${JSON.stringify(request.id)}`;
+  return `{"model_name":${JSON.stringify(model.name)},"model_version":"${loaded.record.version}"${id},"outputs":[${outputs.join(',')}]}`;
+}
