@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type ServerSentEventsResult, type TDataShape } from './client/index.js';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateModelData, CreateModelErrors, CreateModelResponses, DeleteDatasetData, DeleteDatasetErrors, DeleteDatasetResponses, DeleteModelData, DeleteModelErrors, DeleteModelResponses, EvaluateData, EvaluateErrors, EvaluateResponses, GetArtifactData, GetArtifactErrors, GetArtifactFileData, GetArtifactFileErrors, GetArtifactFileResponses, GetArtifactResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJobData, GetJobErrors, GetJobResponses, GetModelData, GetModelErrors, GetModelResponses, GetOpenApiDocumentData, GetOpenApiDocumentErrors, GetOpenApiDocumentResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetVersionData, GetVersionErrors, GetVersionResponses, InspectData, InspectErrors, InspectResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListLayersData, ListLayersErrors, ListLayersResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListVersionsData, ListVersionsErrors, ListVersionsResponses, PredictData, PredictErrors, PredictResponses, StreamJobEventsData, StreamJobEventsErrors, StreamJobEventsResponse, StreamJobEventsResponses, UploadCsvDatasetData, UploadCsvDatasetErrors, UploadCsvDatasetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, UploadNpyDatasetData, UploadNpyDatasetErrors, UploadNpyDatasetResponses, UploadNpzDatasetData, UploadNpzDatasetErrors, UploadNpzDatasetResponses } from './types.gen.js';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateModelData, CreateModelErrors, CreateModelResponses, DeleteDatasetData, DeleteDatasetErrors, DeleteDatasetResponses, DeleteModelData, DeleteModelErrors, DeleteModelResponses, EvaluateData, EvaluateErrors, EvaluateResponses, GetArtifactData, GetArtifactErrors, GetArtifactFileData, GetArtifactFileErrors, GetArtifactFileResponses, GetArtifactResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJobData, GetJobErrors, GetJobResponses, GetModelData, GetModelErrors, GetModelResponses, GetOpenApiDocumentData, GetOpenApiDocumentErrors, GetOpenApiDocumentResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetVersionData, GetVersionErrors, GetVersionResponses, InferData, InferErrors, InferResponses, InferVersionData, InferVersionErrors, InferVersionResponses, InspectData, InspectErrors, InspectResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListLayersData, ListLayersErrors, ListLayersResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListVersionsData, ListVersionsErrors, ListVersionsResponses, ModelMetadataData, ModelMetadataErrors, ModelMetadataResponses, ModelMetadataVersionData, ModelMetadataVersionErrors, ModelMetadataVersionResponses, ModelReadyData, ModelReadyErrors, ModelReadyResponses, ModelReadyVersionData, ModelReadyVersionErrors, ModelReadyVersionResponses, PredictData, PredictErrors, PredictResponses, ServerLiveData, ServerLiveErrors, ServerLiveResponses, ServerMetadataData, ServerMetadataErrors, ServerMetadataResponses, ServerReadyData, ServerReadyErrors, ServerReadyResponses, StreamJobEventsData, StreamJobEventsErrors, StreamJobEventsResponse, StreamJobEventsResponses, UploadCsvDatasetData, UploadCsvDatasetErrors, UploadCsvDatasetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, UploadNpyDatasetData, UploadNpyDatasetErrors, UploadNpyDatasetResponses, UploadNpzDatasetData, UploadNpzDatasetErrors, UploadNpzDatasetResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -155,6 +155,65 @@ export const listLayers = <ThrowOnError extends boolean = false>(options: Option
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/models/{model}/layers',
     ...options
+});
+
+/**
+ * Server metadata (Open Inference Protocol)
+ */
+export const serverMetadata = <ThrowOnError extends boolean = false>(options?: Options<ServerMetadataData, ThrowOnError>): RequestResult<ServerMetadataResponses, ServerMetadataErrors, ThrowOnError> => (options?.client ?? client).get<ServerMetadataResponses, ServerMetadataErrors, ThrowOnError>({ url: '/v2', ...options });
+
+/**
+ * The server lives (Open Inference Protocol)
+ */
+export const serverLive = <ThrowOnError extends boolean = false>(options?: Options<ServerLiveData, ThrowOnError>): RequestResult<ServerLiveResponses, ServerLiveErrors, ThrowOnError> => (options?.client ?? client).get<ServerLiveResponses, ServerLiveErrors, ThrowOnError>({ url: '/v2/health/live', ...options });
+
+/**
+ * Ready for inference: Redis answers and the process is not shutting down (Open Inference Protocol)
+ */
+export const serverReady = <ThrowOnError extends boolean = false>(options?: Options<ServerReadyData, ThrowOnError>): RequestResult<ServerReadyResponses, ServerReadyErrors, ThrowOnError> => (options?.client ?? client).get<ServerReadyResponses, ServerReadyErrors, ThrowOnError>({ url: '/v2/health/ready', ...options });
+
+/**
+ * Metadata of a model's latest version: its input and outputs, with datatype and shape
+ */
+export const modelMetadata = <ThrowOnError extends boolean = false>(options: Options<ModelMetadataData, ThrowOnError>): RequestResult<ModelMetadataResponses, ModelMetadataErrors, ThrowOnError> => (options.client ?? client).get<ModelMetadataResponses, ModelMetadataErrors, ThrowOnError>({ url: '/v2/models/{name}', ...options });
+
+/**
+ * Whether a model's latest version is loaded and ready for inference
+ */
+export const modelReady = <ThrowOnError extends boolean = false>(options: Options<ModelReadyData, ThrowOnError>): RequestResult<ModelReadyResponses, ModelReadyErrors, ThrowOnError> => (options.client ?? client).get<ModelReadyResponses, ModelReadyErrors, ThrowOnError>({ url: '/v2/models/{name}/ready', ...options });
+
+/**
+ * Inference with a model's latest version, in the protocol's JSON tensors
+ */
+export const infer = <ThrowOnError extends boolean = false>(options: Options<InferData, ThrowOnError>): RequestResult<InferResponses, InferErrors, ThrowOnError> => (options.client ?? client).post<InferResponses, InferErrors, ThrowOnError>({
+    url: '/v2/models/{name}/infer',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Metadata of a version of a model: its input and outputs, with datatype and shape
+ */
+export const modelMetadataVersion = <ThrowOnError extends boolean = false>(options: Options<ModelMetadataVersionData, ThrowOnError>): RequestResult<ModelMetadataVersionResponses, ModelMetadataVersionErrors, ThrowOnError> => (options.client ?? client).get<ModelMetadataVersionResponses, ModelMetadataVersionErrors, ThrowOnError>({ url: '/v2/models/{name}/versions/{version}', ...options });
+
+/**
+ * Whether a version of a model is loaded and ready for inference
+ */
+export const modelReadyVersion = <ThrowOnError extends boolean = false>(options: Options<ModelReadyVersionData, ThrowOnError>): RequestResult<ModelReadyVersionResponses, ModelReadyVersionErrors, ThrowOnError> => (options.client ?? client).get<ModelReadyVersionResponses, ModelReadyVersionErrors, ThrowOnError>({ url: '/v2/models/{name}/versions/{version}/ready', ...options });
+
+/**
+ * Inference with a version of a model, in the protocol's JSON tensors
+ */
+export const inferVersion = <ThrowOnError extends boolean = false>(options: Options<InferVersionData, ThrowOnError>): RequestResult<InferVersionResponses, InferVersionErrors, ThrowOnError> => (options.client ?? client).post<InferVersionResponses, InferVersionErrors, ThrowOnError>({
+    url: '/v2/models/{name}/versions/{version}/infer',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

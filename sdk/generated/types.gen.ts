@@ -2962,6 +2962,90 @@ export type StoredModelDefinition = {
  */
 export type Tensor = Array<number | Tensor>;
 
+/**
+ * the Open Inference Protocol error body
+ */
+export type V2Error = {
+    error: string;
+};
+
+export type V2InferRequest = {
+    id?: string;
+    /**
+     * the protocol's parameters; none changes what this server does
+     */
+    parameters?: {
+        [key: string]: string | number | boolean;
+    };
+    inputs: Array<{
+        name: string;
+        shape: Array<number>;
+        /**
+         * one of FP32, FP64, INT32, INT64, UINT8, BOOL (converted to the float32 the model takes)
+         */
+        datatype: string;
+        /**
+         * the protocol's parameters; none changes what this server does
+         */
+        parameters?: {
+            [key: string]: string | number | boolean;
+        };
+        /**
+         * the tensor in row-major order, flat or nested
+         */
+        data: Array<unknown>;
+    }>;
+    outputs?: Array<{
+        name: string;
+        /**
+         * the protocol's parameters; none changes what this server does
+         */
+        parameters?: {
+            [key: string]: string | number | boolean;
+        };
+    }>;
+};
+
+export type V2InferResponse = {
+    model_name: string;
+    model_version: string;
+    id?: string;
+    outputs: Array<{
+        name: string;
+        shape: Array<number>;
+        datatype: string;
+        /**
+         * flat, in row-major order: numbers, or the class names of BYTES
+         */
+        data: Array<unknown>;
+    }>;
+};
+
+export type V2ModelMetadata = {
+    name: string;
+    /**
+     * the version this metadata describes
+     */
+    versions: Array<string>;
+    platform: string;
+    inputs: Array<{
+        name: string;
+        datatype: string;
+        /**
+         * -1 where any size fits, the batch axis first
+         */
+        shape: Array<number>;
+    }>;
+    outputs: Array<{
+        name: string;
+        datatype: string;
+        /**
+         * -1 where any size fits, the batch axis first
+         */
+        shape: Array<number>;
+    }>;
+};
+
 export type Version = {
     model_id: string;
     version: number;
@@ -3754,6 +3838,381 @@ export type ListLayersResponses = {
 };
 
 export type ListLayersResponse = ListLayersResponses[keyof ListLayersResponses];
+
+export type ServerMetadataData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v2';
+};
+
+export type ServerMetadataErrors = {
+    /**
+     * default
+     */
+    default: V2Error;
+};
+
+export type ServerMetadataError = ServerMetadataErrors[keyof ServerMetadataErrors];
+
+export type ServerMetadataResponses = {
+    /**
+     * OK
+     */
+    200: {
+        name: string;
+        version: string;
+        extensions: Array<string>;
+    };
+};
+
+export type ServerMetadataResponse = ServerMetadataResponses[keyof ServerMetadataResponses];
+
+export type ServerLiveData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v2/health/live';
+};
+
+export type ServerLiveErrors = {
+    /**
+     * default
+     */
+    default: V2Error;
+};
+
+export type ServerLiveError = ServerLiveErrors[keyof ServerLiveErrors];
+
+export type ServerLiveResponses = {
+    /**
+     * OK
+     */
+    200: {
+        live: boolean;
+    };
+};
+
+export type ServerLiveResponse = ServerLiveResponses[keyof ServerLiveResponses];
+
+export type ServerReadyData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v2/health/ready';
+};
+
+export type ServerReadyErrors = {
+    /**
+     * Service Unavailable
+     */
+    503: V2Error;
+    /**
+     * default
+     */
+    default: V2Error;
+};
+
+export type ServerReadyError = ServerReadyErrors[keyof ServerReadyErrors];
+
+export type ServerReadyResponses = {
+    /**
+     * OK
+     */
+    200: {
+        ready: boolean;
+    };
+};
+
+export type ServerReadyResponse = ServerReadyResponses[keyof ServerReadyResponses];
+
+export type ModelMetadataData = {
+    body?: never;
+    path: {
+        /**
+         * model id or unique name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}';
+};
+
+export type ModelMetadataErrors = {
+    /**
+     * Bad Request
+     */
+    400: V2Error;
+    /**
+     * Not Found
+     */
+    404: V2Error;
+    /**
+     * Service Unavailable
+     */
+    503: V2Error;
+    /**
+     * default
+     */
+    default: V2Error;
+};
+
+export type ModelMetadataError = ModelMetadataErrors[keyof ModelMetadataErrors];
+
+export type ModelMetadataResponses = {
+    /**
+     * OK
+     */
+    200: V2ModelMetadata;
+};
+
+export type ModelMetadataResponse = ModelMetadataResponses[keyof ModelMetadataResponses];
+
+export type ModelReadyData = {
+    body?: never;
+    path: {
+        /**
+         * model id or unique name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}/ready';
+};
+
+export type ModelReadyErrors = {
+    /**
+     * Bad Request
+     */
+    400: V2Error;
+    /**
+     * Not Found
+     */
+    404: V2Error;
+    /**
+     * Service Unavailable
+     */
+    503: V2Error;
+    /**
+     * default
+     */
+    default: V2Error;
+};
+
+export type ModelReadyError = ModelReadyErrors[keyof ModelReadyErrors];
+
+export type ModelReadyResponses = {
+    /**
+     * OK
+     */
+    200: {
+        name: string;
+        version: string;
+        ready: boolean;
+    };
+};
+
+export type ModelReadyResponse = ModelReadyResponses[keyof ModelReadyResponses];
+
+export type InferData = {
+    body: V2InferRequest;
+    path: {
+        /**
+         * model id or unique name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}/infer';
+};
+
+export type InferErrors = {
+    /**
+     * Bad Request
+     */
+    400: V2Error;
+    /**
+     * Not Found
+     */
+    404: V2Error;
+    /**
+     * Conflict
+     */
+    409: V2Error;
+    /**
+     * Payload Too Large
+     */
+    413: V2Error;
+    /**
+     * Service Unavailable
+     */
+    503: V2Error;
+    /**
+     * default
+     */
+    default: V2Error;
+};
+
+export type InferError = InferErrors[keyof InferErrors];
+
+export type InferResponses = {
+    /**
+     * OK
+     */
+    200: V2InferResponse;
+};
+
+export type InferResponse = InferResponses[keyof InferResponses];
+
+export type ModelMetadataVersionData = {
+    body?: never;
+    path: {
+        /**
+         * model id or unique name
+         */
+        name: string;
+        /**
+         * trained version number
+         */
+        version: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}/versions/{version}';
+};
+
+export type ModelMetadataVersionErrors = {
+    /**
+     * Bad Request
+     */
+    400: V2Error;
+    /**
+     * Not Found
+     */
+    404: V2Error;
+    /**
+     * Service Unavailable
+     */
+    503: V2Error;
+    /**
+     * default
+     */
+    default: V2Error;
+};
+
+export type ModelMetadataVersionError = ModelMetadataVersionErrors[keyof ModelMetadataVersionErrors];
+
+export type ModelMetadataVersionResponses = {
+    /**
+     * OK
+     */
+    200: V2ModelMetadata;
+};
+
+export type ModelMetadataVersionResponse = ModelMetadataVersionResponses[keyof ModelMetadataVersionResponses];
+
+export type ModelReadyVersionData = {
+    body?: never;
+    path: {
+        /**
+         * model id or unique name
+         */
+        name: string;
+        /**
+         * trained version number
+         */
+        version: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}/versions/{version}/ready';
+};
+
+export type ModelReadyVersionErrors = {
+    /**
+     * Bad Request
+     */
+    400: V2Error;
+    /**
+     * Not Found
+     */
+    404: V2Error;
+    /**
+     * Service Unavailable
+     */
+    503: V2Error;
+    /**
+     * default
+     */
+    default: V2Error;
+};
+
+export type ModelReadyVersionError = ModelReadyVersionErrors[keyof ModelReadyVersionErrors];
+
+export type ModelReadyVersionResponses = {
+    /**
+     * OK
+     */
+    200: {
+        name: string;
+        version: string;
+        ready: boolean;
+    };
+};
+
+export type ModelReadyVersionResponse = ModelReadyVersionResponses[keyof ModelReadyVersionResponses];
+
+export type InferVersionData = {
+    body: V2InferRequest;
+    path: {
+        /**
+         * model id or unique name
+         */
+        name: string;
+        /**
+         * trained version number
+         */
+        version: string;
+    };
+    query?: never;
+    url: '/v2/models/{name}/versions/{version}/infer';
+};
+
+export type InferVersionErrors = {
+    /**
+     * Bad Request
+     */
+    400: V2Error;
+    /**
+     * Not Found
+     */
+    404: V2Error;
+    /**
+     * Conflict
+     */
+    409: V2Error;
+    /**
+     * Payload Too Large
+     */
+    413: V2Error;
+    /**
+     * Service Unavailable
+     */
+    503: V2Error;
+    /**
+     * default
+     */
+    default: V2Error;
+};
+
+export type InferVersionError = InferVersionErrors[keyof InferVersionErrors];
+
+export type InferVersionResponses = {
+    /**
+     * OK
+     */
+    200: V2InferResponse;
+};
+
+export type InferVersionResponse = InferVersionResponses[keyof InferVersionResponses];
 
 export type ListJobsData = {
     body?: never;

@@ -23,6 +23,7 @@ import healthRoutes from './routes/health.js';
 import jobRoutes from './routes/jobs.js';
 import modelRoutes from './routes/models.js';
 import servingRoutes from './routes/serving.js';
+import v2Routes from './routes/v2.js';
 import versionRoutes from './routes/versions.js';
 import { MAX_NAME_LENGTH } from './schemas/common.js';
 
@@ -30,7 +31,7 @@ export interface BuildAppOptions {
   config: Config;
   /** For /readyz's ping. */
   redis: Redis;
-  stores: Pick<Stores, 'models' | 'datasets' | 'jobs' | 'events'>;
+  stores: Pick<Stores, 'models' | 'datasets' | 'jobs' | 'events' | 'modelEvents'>;
   artifacts: ArtifactStore;
   queue: TrainingQueue;
   backend: BackendInfo;
@@ -55,8 +56,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  const modelCache = new ModelCache({ models: stores.models, artifacts: options.artifacts, size: config.MODEL_CACHE_SIZE });
-  app.addHook('onClose', async () => modelCache.clear());
+  const modelCache = new ModelCache({
+    models: stores.models,
+    events: stores.modelEvents,
+    artifacts: options.artifacts,
+    size: config.MODEL_CACHE_SIZE,
+    onError: (error) => app.log.warn({ err: error }, 'model catalog'),
+  });
+  // From listening on: an app that never serves (the OpenAPI writer's) opens no subscription.
+  app.addHook('onListen', async () => modelCache.catalog.start());
+  app.addHook('onClose', async () => modelCache.close());
   // Set first thing, so every reply carries it: errors, and event streams that bypass onSend.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -82,7 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin);
-  for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, jobRoutes, datasetRoutes]) await app.register(routes);
+  for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, v2Routes, jobRoutes, datasetRoutes]) await app.register(routes);
   await app.register(dashboardPlugin);
   return app;
 }

@@ -34,7 +34,6 @@ export { kerasToArchitecture } from './keras/model.js';
 export { checkLabels } from './labels.js';
 export { PredictBatcher } from './predict-batcher.js';
 export {
-  argmax,
   describeLayers,
   evaluate,
   inspect,

@@ -14,21 +14,6 @@ function toNested(tensor: tf.Tensor): Nested[] {
 
 const PREDICT_BATCH = 256;
 
-/** Keras's `np.argmax(predictions, axis=-1)`, for class labels. */
-export function argmax(predictions: Nested[]): number[] {
-  return predictions.map((row) => {
-    const values = flatten(row);
-    if (values.length === 1) return (values[0] ?? 0) >= 0.5 ? 1 : 0;
-    let best = 0;
-    for (let i = 1; i < values.length; i++) if ((values[i] ?? -Infinity) > (values[best] ?? -Infinity)) best = i;
-    return best;
-  });
-}
-
-function flatten(value: Nested): number[] {
-  return Array.isArray(value) ? value.flatMap(flatten) : [value];
-}
-
 export interface LayerOutput {
   name: string;
   type: string;

@@ -1,10 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NDArray } from '../datasets/types.js';
-import type { Nested } from './inference.js';
+
+/** One request's predictions: its rows of the model's output, flat in C order. */
+export interface Predictions {
+  data: Float32Array;
+  /** `[rows, ...output sample shape]`. */
+  shape: number[];
+}
 
 interface Pending {
   x: NDArray;
-  resolve: (rows: Nested[]) => void;
+  resolve: (predictions: Predictions) => void;
   reject: (error: unknown) => void;
 }
 
@@ -21,7 +27,7 @@ export class PredictBatcher {
 
   constructor(private readonly model: tf.LayersModel) {}
 
-  predict(x: NDArray): Promise<Nested[]> {
+  predict(x: NDArray): Promise<Predictions> {
     return new Promise((resolve, reject) => {
       this.pending.push({ x, resolve, reject });
       if (!this.scheduled) {
@@ -52,11 +58,16 @@ export class PredictBatcher {
         data.set(request.x.data, offset);
         offset += request.x.data.length;
       }
-      const out = tf.tidy(() => (this.model.predictOnBatch(tf.tensor(data, [rows, ...sampleShape], 'float32')) as tf.Tensor).arraySync() as Nested[]);
+      const [out, outShape] = tf.tidy(() => {
+        const y = this.model.predictOnBatch(tf.tensor(data, [rows, ...sampleShape], 'float32')) as tf.Tensor;
+        return [y.dataSync() as Float32Array, y.shape.slice(1)] as const;
+      });
+      const rowSize = outShape.reduce((product, d) => product * d, 1);
       let start = 0;
       for (const request of group) {
         const count = request.x.shape[0] ?? 0;
-        request.resolve(out.slice(start, start + count));
+        // Views into the one result: each request's rows without a copy or a nested JS array.
+        request.resolve({ data: out.subarray(start * rowSize, (start + count) * rowSize), shape: [count, ...outShape] });
         start += count;
       }
     } catch (error) {

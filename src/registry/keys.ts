@@ -26,6 +26,8 @@ export function registryKeys(prefix: string) {
 
     jobEvents: (jobId: string) => `${prefix}:events:job:${jobId}`,
     cancels: `${prefix}:events:cancel`,
+    /** Model records created, changed or deleted, and versions added: what the API's catalog follows. */
+    modelEvents: `${prefix}:events:models`,
   };
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { newId } from './ids.js';
 import { registryKeys, type RegistryKeys } from './keys.js';
+import { publishModelEvent } from './model-events.js';
 import { ModelRecordSchema, VersionRecordSchema, type ModelRecord, type VersionRecord } from './records.js';
 import { HashRecords, asJson, list, notFound, resolveIdOrName, timestamp } from './redis-record.js';
 import { runScript } from './scripts.js';
@@ -46,7 +47,10 @@ const AddVersionSchema = VersionRecordSchema.omit({ model_id: true, version: tru
 /** A model's versions hash: version number → the version's JSON. */
 const VersionsSchema = z.record(z.string(), VersionRecordSchema);
 
-/** The ModelStore in Redis: a hash per model, and a hash of its versions (number → JSON). */
+/**
+ * The ModelStore in Redis: a hash per model, and a hash of its versions (number → JSON).
+ * Every change is published on the model events channel once it is stored.
+ */
 export class RedisModelStore implements ModelStore {
   private readonly keys: RegistryKeys;
   private readonly records: HashRecords<typeof ModelRecordSchema>;
@@ -54,7 +58,7 @@ export class RedisModelStore implements ModelStore {
 
   constructor(
     private readonly redis: Redis,
-    prefix: string,
+    private readonly prefix: string,
   ) {
     this.keys = registryKeys(prefix);
     this.records = new HashRecords(redis, ModelRecordSchema);
@@ -68,6 +72,7 @@ export class RedisModelStore implements ModelStore {
     const k = this.keys;
     const created = await runScript(this.redis, 'createNamed', [k.model(record.id), k.modelNames, k.models, k.modelSeq], [record.name, record.id, ...this.records.fields(record)]);
     if (created === 0) throw new ConflictError(`a model named '${record.name}' already exists`);
+    await publishModelEvent(this.redis, this.prefix, { type: 'model', model: record });
     return record;
   }
 
@@ -91,7 +96,9 @@ export class RedisModelStore implements ModelStore {
     const reply = await runScript(this.redis, 'updateNamed', [this.keys.model(id), this.keys.modelNames], [id, fields.name ?? '', ...this.records.fields({ ...fields, updated_at: timestamp() })]);
     if (reply === -1) notFound('model', idOrName);
     if (reply === 0) throw new ConflictError(`a model named '${fields.name ?? ''}' already exists`);
-    return this.records.decode(reply);
+    const model = this.records.decode(reply);
+    await publishModelEvent(this.redis, this.prefix, { type: 'model', model });
+    return model;
   }
 
   async delete(idOrName: string): Promise<DeletedModel> {
@@ -100,6 +107,7 @@ export class RedisModelStore implements ModelStore {
     const reply = await runScript(this.redis, 'deleteNamed', [k.model(id), k.modelNames, k.models, k.versions(id)], [id]);
     if (reply === null) notFound('model', idOrName);
     const [model, versions] = list(reply);
+    await publishModelEvent(this.redis, this.prefix, { type: 'deleted', model_id: id });
     return { model: this.records.decode(model), versions: sortVersions(Object.values(this.versions.decode(versions))) };
   }
 
@@ -110,7 +118,7 @@ export class RedisModelStore implements ModelStore {
     // The script splices the number it allocates between these two halves of the record's JSON.
     const head = `{"model_id":${JSON.stringify(modelId)},"version":`;
     const tail = `,${JSON.stringify({ created_at, ...facts }).slice(1)}`;
-    const version = await runScript(this.redis, 'addVersion', [this.keys.model(modelId), this.keys.versions(modelId)], [head, tail, JSON.stringify(created_at)]);
+    const version = await runScript(this.redis, 'addVersion', [this.keys.model(modelId), this.keys.versions(modelId)], [head, tail, JSON.stringify(created_at), this.keys.modelEvents]);
     if (typeof version !== 'number' || version === 0) return notFound('model', modelIdOrName);
     return VersionRecordSchema.parse({ model_id: modelId, version, created_at, ...facts });
   }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { JobEvents } from '../jobs/events.js';
 import { RedisJobStore, type JobStore } from '../jobs/job-store.js';
 import { RedisDatasetStore, type DatasetStore } from './dataset-store.js';
+import { ModelEvents } from './model-events.js';
 import { RedisModelStore, type ModelStore } from './model-store.js';
 
 /** Every store the service keeps in Redis, and the job events beside them. */
@@ -10,7 +11,8 @@ export interface Stores {
   datasets: DatasetStore;
   jobs: JobStore;
   events: JobEvents;
-  /** Closes the subscriber connection the events opened; the Redis client passed in stays open. */
+  modelEvents: ModelEvents;
+  /** Closes the subscriber connections the events opened; the Redis client passed in stays open. */
   close(): Promise<void>;
 }
 
@@ -26,12 +28,17 @@ export interface RedisStoresOptions {
 export function createRedisStores(options: RedisStoresOptions): Stores {
   const { redis, prefix } = options;
   const events = new JobEvents(options);
+  const modelEvents = new ModelEvents(options);
   const jobs = new RedisJobStore(redis, prefix, events);
   return {
     models: new RedisModelStore(redis, prefix),
     datasets: new RedisDatasetStore(redis, prefix, jobs),
     jobs,
     events,
-    close: () => events.close(),
+    modelEvents,
+    close: async () => {
+      await events.close();
+      await modelEvents.close();
+    },
   };
 }

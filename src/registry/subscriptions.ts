@@ -17,6 +17,7 @@ interface Channel {
 export class ChannelSubscriptions {
   private connection: Redis | undefined;
   private readonly channels = new Map<string, Channel>();
+  private readonly resubscribed = new Set<() => void>();
 
   constructor(
     private readonly source: Redis,
@@ -55,6 +56,15 @@ export class ChannelSubscriptions {
     };
   }
 
+  /**
+   * Calls `listener` each time the connection comes back after dropping, once its channels are
+   * subscribed again: what was published while it was down never arrived. The result stops it.
+   */
+  onResubscribed(listener: () => void): () => void {
+    this.resubscribed.add(listener);
+    return () => this.resubscribed.delete(listener);
+  }
+
   async close(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
@@ -77,6 +87,26 @@ export class ChannelSubscriptions {
           this.onError(error);
         }
       }
+    });
+    let connectedBefore = false;
+    connection.on('ready', () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      // ioredis queues the SUBSCRIBEs again before 'ready' reaches here; the PING's reply comes after theirs.
+      connection.ping().then(
+        () => {
+          for (const listener of [...this.resubscribed]) {
+            try {
+              listener();
+            } catch (error) {
+              this.onError(error);
+            }
+          }
+        },
+        this.onError,
+      );
     });
     this.connection = connection;
     return connection;

@@ -139,7 +139,7 @@ describe('openapi.json', () => {
     }
   });
 
-  it('names, tags and summarizes every operation, with the error shape as its default response', () => {
+  it("names, tags and summarizes every operation, with the error shape (the protocol's under /v2) as its default response", () => {
     const ids = new Set<string>();
     for (const [name, operation] of operationsOf(document)) {
       const id = operation.operationId;
@@ -149,7 +149,8 @@ describe('openapi.json', () => {
       assert.ok(Array.isArray(operation.tags) && operation.tags.length === 1, `${name} has no tag`);
       assert.ok(typeof operation.summary === 'string' && operation.summary.length > 0, `${name} has no summary`);
       const responses = operation.responses as Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
-      assert.equal(responses.default?.content?.['application/json']?.schema?.$ref, '#/components/schemas/Error', `${name} default`);
+      const error = name.includes(' /v2') ? 'V2Error' : 'Error';
+      assert.equal(responses.default?.content?.['application/json']?.schema?.$ref, `#/components/schemas/${error}`, `${name} default`);
     }
     assert.ok(ids.has('createModel') && ids.has('predict') && ids.has('listJobs'));
     assert.ok((document.servers ?? []).length > 0, 'no servers');
@@ -161,8 +162,9 @@ describe('openapi.json', () => {
   });
 
   it('types every array and every object, but for the few that are free-form by nature', () => {
-    // Keras's own JSON (a layer's config, a model's to_json()), tfjs's model.json, the backend's facts and this document take any keys.
-    const FREE_FORM = ['Layers.properties.layers.items.properties.config', 'KerasArchitecture.properties.config', 'Backend', 'GET /openapi.json.', '/artifact.responses.200.'];
+    // Keras's own JSON (a layer's config, a model's to_json()), tfjs's model.json, the backend's facts and this document take any keys;
+    // an Open Inference Protocol tensor's data is typed by its datatype, not by JSON Schema.
+    const FREE_FORM = ['V2InferRequest.properties.inputs.items.properties.data', 'V2InferResponse.properties.outputs.items.properties.data', 'Layers.properties.layers.items.properties.config', 'KerasArchitecture.properties.config', 'Backend', 'GET /openapi.json.', '/artifact.responses.200.'];
     const untyped: string[] = [];
     const visit = (value: unknown, at: string): void => {
       if (Array.isArray(value)) return value.forEach((item, i) => visit(item, `${at}[${i}]`));

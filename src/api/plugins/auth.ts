@@ -10,12 +10,12 @@ export interface AuthOptions {
 // Hashing first gives equal-length buffers, so the comparison's time says nothing about the key.
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
-/** With keys configured, everything under /v1 needs `Authorization: Bearer KEY`. */
+/** With keys configured, everything under /v1 and the /v2/models routes need `Authorization: Bearer KEY`. */
 async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   if (options.keys.length === 0) return;
   const known = options.keys.map(digest);
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
+    if (!request.url.startsWith('/v1/') && request.url !== '/v1' && !request.url.startsWith('/v2/models/')) return;
     const header = request.headers.authorization;
     if (!header) throw new AppError(401, 'unauthorized', 'missing Authorization: Bearer <API key>');
     const match = /^Bearer\s+(\S+)$/i.exec(header);

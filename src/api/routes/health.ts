@@ -12,7 +12,7 @@ const ReadySchema = z.object({
 });
 
 /** A ping that answers false instead of waiting for a reconnect. */
-function pingWithin(redis: Redis, ms: number): Promise<boolean> {
+export function pingWithin(redis: Redis, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
     redis.ping().then(

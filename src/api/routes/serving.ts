@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
 import { ModelParamsSchema, errorResponses } from '../schemas/common.js';
 import {
   EvaluateSchema,
@@ -11,7 +12,7 @@ import {
   PredictSchema,
   PredictionSchema,
 } from '../schemas/serving.js';
-import { evaluateWith, inspectWith, layersOf, predictWith } from '../services/serving.js';
+import { evaluateWith, inspectWith, layersOf, predictJson } from '../services/serving.js';
 
 export default async function servingRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -28,7 +29,11 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
         response: { 200: PredictionSchema, ...errorResponses(400, 404, 409) },
       },
     },
-    async (request) => predictWith(app, request.params.model, request.body.instances, request.body.version),
+    async (request, reply) => {
+      const json = await predictJson(app, request.params.model, request.body.instances, request.body.version);
+      // Already the schema's JSON: Fastify sends a string with a JSON content type as it is, past the serializer.
+      return reply.type('application/json').send(json as unknown as z.infer<typeof PredictionSchema>);
+    },
   );
 
   routes.post(

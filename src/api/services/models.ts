@@ -25,6 +25,6 @@ export function limitsOf(deps: Pick<FastifyInstance, 'config'>): ModelLimits {
 /** The model's records first, then its files: a crash between leaves files nobody refers to, never a record without files. */
 export async function deleteModel(deps: Pick<FastifyInstance, 'models' | 'modelCache' | 'artifacts'>, idOrName: string): Promise<void> {
   const deleted = await deps.models.delete(idOrName);
-  deps.modelCache.forget(deleted.model.id);
+  deps.modelCache.catalog.remove(deleted.model.id);
   for (const version of deleted.versions) await deps.artifacts.delete(version.artifact);
 }

@@ -4,10 +4,13 @@ import { loadDataset } from '../../registry/dataset-loader.js';
 import { instancesToArray, datasetFromInline } from '../../datasets/inline.js';
 import { transformX, transformY, type PreprocessingState } from '../../datasets/preprocessing.js';
 import type { DatasetRef } from '../../datasets/ref.js';
-import { AppError } from '../../errors.js';
-import { argmax, describeLayers, evaluate, inspect, type LayerInfo, type LayerOutput, type Nested } from '../../models/inference.js';
+import { AppError, NotFoundError, ValidationError } from '../../errors.js';
+import { describeLayers, evaluate, inspect, type LayerInfo, type LayerOutput } from '../../models/inference.js';
 import { toKerasLogs, type ModelDefinition } from '../../models/index.js';
-import type { ModelRecord } from '../../registry/records.js';
+import type { ModelRecord, VersionRecord } from '../../registry/records.js';
+import { argmaxRows, predictionsJson } from '../../serving/predictions.js';
+import { v2InputToArray } from '../../serving/v2-tensors.js';
+import type { V2InferRequest } from '../schemas/v2.js';
 import type { LoadedVersion } from '../model-cache.js';
 
 type Deps = Pick<FastifyInstance, 'models' | 'datasets' | 'artifacts' | 'modelCache' | 'metrics'>;
@@ -17,9 +20,9 @@ interface Served {
   loaded: LoadedVersion;
 }
 
-/** The model and the asked-for version, or its latest, loaded. */
-async function serve(deps: Deps, idOrName: string, version?: number): Promise<Served> {
-  const model = await deps.models.get(idOrName);
+/** The model and the asked-for version, or its latest, loaded: from memory once both are known. */
+async function serve(deps: Pick<Deps, 'modelCache'>, idOrName: string, version?: number): Promise<Served> {
+  const { model } = await deps.modelCache.catalog.resolve(idOrName);
   const wanted = version ?? model.latest_version;
   if (wanted === 0) throw new AppError(409, 'not_trained', `model '${model.name}' has no trained version yet; train it with POST /v1/jobs`);
   return { model, loaded: await deps.modelCache.get(model.id, wanted) };
@@ -29,24 +32,20 @@ function preprocessingOf(loaded: LoadedVersion): PreprocessingState {
   return loaded.record.preprocessing ?? {};
 }
 
-function inputShapeOf(loaded: LoadedVersion): number[] {
-  return loaded.record.input_shape.map((d) => d ?? -1);
-}
-
-export async function predictWith(
-  deps: Deps,
-  idOrName: string,
-  instances: unknown[],
-  version?: number,
-): Promise<{ model: string; version: number; predictions: Nested[]; classes?: string[] }> {
+/**
+ * The prediction response's JSON, written here rather than by the route's serializer: the
+ * predictions go from the model's output array to text without becoming nested JS arrays.
+ */
+export async function predictJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrName: string, instances: unknown[], version?: number): Promise<string> {
   const timer = deps.metrics.predictDuration.startTimer();
   const { model, loaded } = await serve(deps, idOrName, version);
-  const x = transformX(preprocessingOf(loaded), instancesToArray(instances, inputShapeOf(loaded)));
+  const x = loaded.preprocess(instancesToArray(instances, loaded.sampleShape), 'x');
   const predictions = await loaded.batcher.predict(x);
   const classNames = loaded.record.class_names;
-  const classes = classNames ? argmax(predictions).map((i) => classNames[i] ?? String(i)) : undefined;
+  const classes = classNames ? argmaxRows(predictions.data, predictions.shape[0] ?? 0).map((i) => classNames[i] ?? String(i)) : undefined;
   timer({ model: model.name });
-  return { model: model.name, version: loaded.record.version, predictions, ...(classes ? { classes } : {}) };
+  const head = `{"model":${JSON.stringify(model.name)},"version":${loaded.record.version},"predictions":${predictionsJson(predictions.data, predictions.shape)}`;
+  return classes ? `${head},"classes":${JSON.stringify(classes)}}` : `${head}}`;
 }
 
 export async function inspectWith(
@@ -56,7 +55,7 @@ export async function inspectWith(
   version?: number,
 ): Promise<{ model: string; version: number; layers: LayerOutput[] }> {
   const { model, loaded } = await serve(deps, idOrName, version);
-  const x = transformX(preprocessingOf(loaded), instancesToArray(instances, inputShapeOf(loaded)));
+  const x = loaded.preprocess(instancesToArray(instances, loaded.sampleShape), 'x');
   return { model: model.name, version: loaded.record.version, layers: inspect(loaded.model, x) };
 }
 
@@ -98,4 +97,90 @@ function kerasConfigs(definition: ModelDefinition, model: tf.LayersModel): Map<s
     if (name) configs.set(name, { ...args, name });
   });
   return configs;
+}
+
+// ---------------------------------------------------------------- Open Inference Protocol (V2)
+
+/** The one input and the outputs every version has under the protocol; `classes` only where the training data named its classes. */
+const V2_INPUT = 'input';
+const V2_OUTPUT = 'output';
+const V2_CLASSES = 'classes';
+
+/** A /v2 path's version: a trained version number, else a 404 as for any version the model lacks. */
+function v2Version(modelName: string, version: string | undefined): number | undefined {
+  if (version === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(version)) throw new NotFoundError(`model '${modelName}' has no version '${version}'`);
+  return Number(version);
+}
+
+/** The version's record: the latest from the catalog, another from the registry. */
+async function versionRecord(deps: Pick<Deps, 'modelCache' | 'models'>, idOrName: string, version?: string): Promise<{ model: ModelRecord; record: VersionRecord }> {
+  const { model, latest } = await deps.modelCache.catalog.resolve(idOrName);
+  const wanted = v2Version(model.name, version) ?? model.latest_version;
+  if (wanted === 0) throw new AppError(503, 'unavailable', `model '${model.name}' has no trained version yet`);
+  if (latest?.version === wanted) return { model, record: latest };
+  return { model, record: await deps.models.getVersion(model.id, wanted) };
+}
+
+export async function v2ModelMetadata(
+  deps: Pick<Deps, 'modelCache' | 'models'>,
+  idOrName: string,
+  version?: string,
+): Promise<{ name: string; versions: string[]; platform: string; inputs: V2TensorMetadata[]; outputs: V2TensorMetadata[] }> {
+  const { model, record } = await versionRecord(deps, idOrName, version);
+  const batched = (shape: (number | null)[]): number[] => [-1, ...shape.map((d) => d ?? -1)];
+  return {
+    name: model.name,
+    versions: [String(record.version)],
+    platform: 'tensorflowjs_layers',
+    inputs: [{ name: V2_INPUT, datatype: 'FP32', shape: batched(record.input_shape) }],
+    outputs: [
+      { name: V2_OUTPUT, datatype: 'FP32', shape: batched(record.output_shape) },
+      ...(record.class_names ? [{ name: V2_CLASSES, datatype: 'BYTES', shape: [-1] }] : []),
+    ],
+  };
+}
+
+interface V2TensorMetadata {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+/** Ready: the version is loaded, so an inference request for it runs at once. */
+export async function v2ModelReady(deps: Pick<Deps, 'modelCache'>, idOrName: string, version?: string): Promise<{ name: string; version: string; ready: boolean }> {
+  const { model } = await deps.modelCache.catalog.resolve(idOrName);
+  const wanted = v2Version(model.name, version) ?? model.latest_version;
+  if (wanted === 0) throw new AppError(503, 'unavailable', `model '${model.name}' is not ready: it has no trained version yet`);
+  const loaded = await deps.modelCache.get(model.id, wanted);
+  return { name: model.name, version: String(loaded.record.version), ready: true };
+}
+
+/** An inference response's JSON, written from the model's output array as /v1 predict's is. */
+export async function v2InferJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrName: string, request: V2InferRequest, version?: string): Promise<string> {
+  const timer = deps.metrics.predictDuration.startTimer();
+  const { model, loaded } = await serve(deps, idOrName, v2Version(idOrName, version));
+  const classNames = loaded.record.class_names;
+  const available = classNames ? [V2_OUTPUT, V2_CLASSES] : [V2_OUTPUT];
+  const requested = request.outputs?.map((output) => output.name) ?? available;
+  requested.forEach((name, i) => {
+    if (!available.includes(name)) throw ValidationError.at(`outputs[${i}].name`, `no output '${name}'; this model has ${available.join(', ')}`);
+  });
+  const [input, ...more] = request.inputs;
+  if (!input || more.length > 0) throw ValidationError.at('inputs', `expected one input, '${V2_INPUT}', found ${request.inputs.length}`);
+  if (input.name !== V2_INPUT) throw ValidationError.at('inputs[0].name', `no input '${input.name}'; this model has '${V2_INPUT}'`);
+
+  const x = loaded.preprocess(v2InputToArray(input, loaded.sampleShape, 'inputs[0]'), 'inputs[0]');
+  const predictions = await loaded.batcher.predict(x);
+  const rows = predictions.shape[0] ?? 0;
+  const outputs = requested.map((name) => {
+    if (name === V2_CLASSES && classNames) {
+      const classes = argmaxRows(predictions.data, rows).map((i) => classNames[i] ?? String(i));
+      return `{"name":"${V2_CLASSES}","datatype":"BYTES","shape":[${rows}],"data":${JSON.stringify(classes)}}`;
+    }
+    return `{"name":"${V2_OUTPUT}","datatype":"FP32","shape":${JSON.stringify(predictions.shape)},"data":${predictionsJson(predictions.data, [predictions.data.length])}}`;
+  });
+  timer({ model: model.name });
+  const id = request.id === undefined ? '' : `,"id":${JSON.stringify(request.id)}`;
+  return `{"model_name":${JSON.stringify(model.name)},"model_version":"${loaded.record.version}"${id},"outputs":[${outputs.join(',')}]}`;
 }

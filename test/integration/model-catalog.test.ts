@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { NotFoundError } from '../../src/errors.js';
+import { parseModelDefinition } from '../../src/models/index.js';
+import { ModelEvents } from '../../src/registry/model-events.js';
+import { RedisModelStore, type AddVersionInput } from '../../src/registry/model-store.js';
+import { ModelCatalog } from '../../src/serving/model-catalog.js';
+import { startRedisServer } from '../support/redis.js';
+import type { RedisServer } from '../../src/local-redis.js';
+
+// A server of this file's own: one test restarts it.
+let server: RedisServer;
+let client: Redis;
+let n = 0;
+
+before(async () => {
+  server = await startRedisServer();
+  client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+});
+after(async () => {
+  client.disconnect();
+  await server.stop();
+});
+
+const definition = parseModelDefinition({ architecture: { type: 'sequential', layers: [{ type: 'Dense', units: 1 }] } });
+
+function versionInput(): AddVersionInput {
+  return {
+    job_id: 'job_1',
+    summary: { layers: [], total_params: 5, trainable_params: 5, non_trainable_params: 0, input_shape: [4], output_shape: [1] },
+    metrics: {},
+    history: {},
+    preprocessing: null,
+    backend: { name: 'cpu', tensorflow_version: null },
+    input_shape: [4],
+    output_shape: [1],
+    class_names: null,
+    artifact: 'models/x/1',
+  };
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.fail(`never: ${what}`);
+}
+
+interface Harness {
+  prefix: string;
+  store: RedisModelStore;
+  catalog: ModelCatalog;
+  deleted: string[];
+  errors: unknown[];
+  close(): Promise<void>;
+}
+
+async function harness(): Promise<Harness> {
+  const prefix = `catalog-test-${n++}`;
+  const store = new RedisModelStore(client, prefix);
+  const events = new ModelEvents({ redis: client, prefix, onError: () => undefined });
+  const deleted: string[] = [];
+  const errors: unknown[] = [];
+  const catalog = new ModelCatalog({ models: store, events, onDeleted: (id) => deleted.push(id), onError: (e) => errors.push(e), retryMs: 20 });
+  return {
+    prefix,
+    store,
+    catalog,
+    deleted,
+    errors,
+    async close() {
+      await catalog.close();
+      await events.close();
+      const keys = await client.keys(`${prefix}:*`);
+      if (keys.length) await client.del(...keys);
+    },
+  };
+}
+
+/** The commands Redis runs while `work` runs, from any client, that name this prefix's keys. */
+async function commandsDuring(prefix: string, work: () => Promise<unknown>): Promise<string[]> {
+  const monitor = await client.monitor();
+  const seen: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args.some((arg) => arg.startsWith(`${prefix}:`))) seen.push(args.join(' '));
+  });
+  try {
+    await work();
+    // MONITOR reports commands in the order the server runs them: once this marker is seen, all before it were.
+    const marker = `${prefix}:monitor-marker`;
+    await client.exists(marker);
+    await until(() => seen.some((command) => command.includes(marker)), 'the marker reported');
+    seen.splice(seen.findIndex((command) => command.includes(marker)), 1);
+  } finally {
+    monitor.disconnect();
+  }
+  return seen;
+}
+
+test('loaded at start, the catalog resolves by id and by name without a Redis command', async () => {
+  const h = await harness();
+  try {
+    const model = await h.store.create({ name: 'first', definition });
+    await h.store.addVersion(model.id, versionInput());
+    h.catalog.start();
+    await until(() => h.catalog.reloads === 1, 'the first load');
+    const seen = await commandsDuring(h.prefix, async () => {
+      assert.equal((await h.catalog.resolve('first')).latest?.version, 1);
+      assert.equal((await h.catalog.resolve(model.id)).model.name, 'first');
+    });
+    assert.deepEqual(seen, []);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a version, a rename and a deletion made elsewhere reach the catalog through their events', async () => {
+  const h = await harness();
+  try {
+    h.catalog.start();
+    await until(() => h.catalog.reloads === 1, 'the first load');
+    const model = await h.store.create({ name: 'events', definition });
+    await until(async () => (await h.catalog.resolve('events')).model.id === model.id, 'the model created');
+
+    await h.store.addVersion(model.id, versionInput());
+    await until(async () => (await h.catalog.resolve(model.id)).latest?.version === 1, 'version 1');
+    const seen = await commandsDuring(h.prefix, async () => {
+      const entry = await h.catalog.resolve('events');
+      assert.equal(entry.model.latest_version, 1);
+      assert.equal(entry.latest?.artifact, 'models/x/1');
+    });
+    assert.deepEqual(seen, [], 'the version came with its event: nothing read back');
+
+    await h.store.update(model.id, { name: 'renamed' });
+    await until(async () => (await h.catalog.resolve(model.id)).model.name === 'renamed', 'the rename');
+    await assert.rejects(h.catalog.resolve('events'), NotFoundError);
+    assert.equal((await h.catalog.resolve('renamed')).latest?.version, 1, 'a rename keeps the latest version');
+
+    await h.store.delete(model.id);
+    await until(() => h.deleted.includes(model.id), 'the deletion');
+    await assert.rejects(h.catalog.resolve(model.id), NotFoundError);
+    await assert.rejects(h.catalog.resolve('renamed'), NotFoundError);
+  } finally {
+    await h.close();
+  }
+});
+
+test('until it is loaded the catalog reads through to the store; once loaded, it does not', async () => {
+  const h = await harness();
+  try {
+    const model = await h.store.create({ name: 'early', definition });
+    const before = await commandsDuring(h.prefix, async () => assert.equal((await h.catalog.resolve('early')).model.id, model.id));
+    assert.ok(before.length > 0, 'not started: read from the store');
+    await assert.rejects(h.catalog.resolve('nobody'), NotFoundError);
+    h.catalog.start();
+    await until(() => h.catalog.reloads === 1, 'the first load');
+    const after = await commandsDuring(h.prefix, () => h.catalog.resolve('early'));
+    assert.deepEqual(after, []);
+  } finally {
+    await h.close();
+  }
+});
+
+test('after a Redis restart the catalog loads again: a model lost with the data is not served from memory', async () => {
+  const h = await harness();
+  try {
+    const model = await h.store.create({ name: 'restarted', definition });
+    await h.store.addVersion(model.id, versionInput());
+    h.catalog.start();
+    await until(() => h.catalog.reloads === 1, 'the first load');
+    assert.equal((await h.catalog.resolve('restarted')).latest?.version, 1);
+
+    // No persistence: the restarted server is empty, and no event tells the catalog so.
+    await server.stop();
+    server = await startRedisServer(server.port);
+    await until(() => h.catalog.reloads === 2, 'the load after the restart');
+    await assert.rejects(h.catalog.resolve('restarted'), NotFoundError);
+    assert.deepEqual(h.deleted, [model.id], 'what was loaded for it is dropped');
+
+    // And the events flow again on the new connection.
+    const again = await h.store.create({ name: 'after', definition });
+    await h.store.addVersion(again.id, versionInput());
+    await until(async () => (await h.catalog.resolve('after')).latest?.version === 1, 'a version after the restart');
+  } finally {
+    await h.close();
+  }
+});
