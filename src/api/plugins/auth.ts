@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../errors.js';
+import { requestAccess } from '../access.js';
 
 export interface AuthOptions {
   keys: string[];
@@ -10,12 +11,12 @@ export interface AuthOptions {
 // Hashing first gives equal-length buffers, so the comparison's time says nothing about the key.
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
-/** With keys configured, everything under /v1 needs `Authorization: Bearer KEY`. */
+/** With keys configured, every route that is not public needs `Authorization: Bearer KEY`. */
 async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   if (options.keys.length === 0) return;
   const known = options.keys.map(digest);
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
+    if (requestAccess(request) === 'public') return;
     const header = request.headers.authorization;
     if (!header) throw new AppError(401, 'unauthorized', 'missing Authorization: Bearer <API key>');
     const match = /^Bearer\s+(\S+)$/i.exec(header);

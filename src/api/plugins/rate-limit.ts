@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../errors.js';
+import { requestAccess } from '../access.js';
 
 export interface RateLimitOptions {
   /** Requests per window per client address; 0 turns the limit off. */
@@ -9,13 +10,13 @@ export interface RateLimitOptions {
   windowMs: number;
 }
 
-/** Limits /v1 per client address; health checks and metrics stay unlimited for probes and scrapers. */
+/** Limits every route that is not public per client address; health checks and metrics stay unlimited for probes and scrapers. */
 async function limit(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
   if (options.max === 0) return;
   await app.register(rateLimit, {
     max: options.max,
     timeWindow: options.windowMs,
-    allowList: (request) => !request.url.startsWith('/v1'),
+    allowList: (request) => requestAccess(request) === 'public',
     errorResponseBuilder: (_request, context) =>
       new AppError(429, 'rate_limited', `rate limit exceeded: ${context.max} requests per ${context.after}; retry later`),
   });

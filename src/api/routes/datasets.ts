@@ -30,6 +30,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
   routes.post(
     '/v1/datasets',
     {
+      config: { access: 'train' },
       bodyLimit: app.config.JSON_UPLOAD_LIMIT,
       schema: {
         tags: ['datasets'],
@@ -52,6 +53,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
     routes.post(
       `/v1/datasets/${format.name}`,
       {
+        config: { access: 'train' },
         schema: {
           tags: ['datasets'],
           operationId: uploadOperationId(format.name),
@@ -76,6 +78,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
   routes.post(
     '/v1/datasets/npy',
     {
+      config: { access: 'train' },
       schema: {
         tags: ['datasets'],
         operationId: uploadOperationId('npy'),
@@ -98,19 +101,20 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
 
   routes.get(
     '/v1/datasets',
-    { schema: { tags: ['datasets'], operationId: 'listDatasets', summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
+    { config: { access: 'train' }, schema: { tags: ['datasets'], operationId: 'listDatasets', summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
     async () => ({ builtin: [...BUILTIN_DATASETS], datasets: (await app.datasets.list()).map(publicDataset) }),
   );
 
   routes.get(
     '/v1/datasets/:dataset',
-    { schema: { tags: ['datasets'], operationId: 'getDataset', summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
+    { config: { access: 'train' }, schema: { tags: ['datasets'], operationId: 'getDataset', summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
     async (request) => publicDataset(await app.datasets.get(request.params.dataset)),
   );
 
   routes.delete(
     '/v1/datasets/:dataset',
     {
+      config: { access: 'train' },
       schema: {
         tags: ['datasets'],
         operationId: 'deleteDataset',

@@ -19,6 +19,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
   routes.post(
     '/v1/models/:model/predict',
     {
+      config: { access: 'predict' },
       schema: {
         tags: ['serving'],
         operationId: 'predict',
@@ -34,6 +35,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
   routes.post(
     '/v1/models/:model/evaluate',
     {
+      config: { access: 'predict' },
       schema: {
         tags: ['serving'],
         operationId: 'evaluate',
@@ -49,6 +51,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
   routes.post(
     '/v1/models/:model/inspect',
     {
+      config: { access: 'predict' },
       schema: {
         tags: ['serving'],
         operationId: 'inspect',
@@ -64,6 +67,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
   routes.get(
     '/v1/models/:model/layers',
     {
+      config: { access: 'predict' },
       schema: {
         tags: ['serving'],
         operationId: 'listLayers',

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import Fastify from 'fastify';
+import authPlugin from '../../src/api/plugins/auth.js';
+import errorsPlugin from '../../src/api/plugins/errors.js';
+import { jsonBody, rawRequest } from '../support/raw-http.js';
+import { startService, type TestService } from '../support/service.js';
+
+const KEY = 'access-key-4c1e';
+const AUTH = { authorization: `Bearer ${KEY}` };
+const TINY = {
+  architecture: { type: 'sequential', input_shape: [2], layers: [{ type: 'Dense', units: 1 }] },
+  compile: { loss: 'mse' },
+};
+
+function assertError(body: any, code: string): void {
+  assert.equal(typeof body?.error, 'object', JSON.stringify(body));
+  assert.equal(body.error.code, code, JSON.stringify(body));
+  assert.equal(typeof body.error.message, 'string');
+}
+
+describe('access is decided on the route the router matched', () => {
+  let service: TestService;
+  before(async () => {
+    service = await startService({ workers: 0, env: { API_KEYS: KEY } });
+  });
+  after(async () => {
+    await service.close();
+  });
+
+  test('a percent-encoded path needs a key, whatever the method', async () => {
+    for (const [method, path, body] of [
+      ['GET', '/%761/models', undefined],
+      ['POST', '/%761/models', { name: 'sneaky', ...TINY }],
+      ['DELETE', '/%761/models/x', undefined],
+      ['GET', '/v1/%6dodels', undefined],
+    ] as const) {
+      const response = await service.request(method, path, body);
+      assert.equal(response.status, 401, `${method} ${path}: ${JSON.stringify(response.body)}`);
+      assertError(response.body, 'unauthorized');
+    }
+    assert.deepEqual(await service.stores.models.list(), [], 'nothing was created');
+  });
+
+  test('an absolute-form request line needs a key', async () => {
+    const response = await rawRequest(service.url, 'GET http://x/v1/datasets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.equal(response.status, 401, response.body);
+    assertError(jsonBody(response), 'unauthorized');
+    const keyed = await rawRequest(service.url, `GET http://x/v1/datasets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nConnection: close\r\n\r\n`);
+    assert.equal(keyed.status, 200);
+  });
+
+  test('a key still opens the encoded path and the plain one', async () => {
+    const created = await service.request('POST', '/%761/models', { name: 'encoded', ...TINY }, AUTH);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const listed = await service.request('GET', '/v1/models', undefined, AUTH);
+    assert.equal(listed.status, 200);
+    assert.deepEqual(listed.body.models.map((model: { name: string }) => model.name), ['encoded']);
+    assert.equal((await service.request('DELETE', '/%761/models/encoded', undefined, AUTH)).status, 204);
+  });
+
+  test('health, the document, Swagger UI and the dashboard stay open', async () => {
+    for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs', '/', '/dashboard/style.css']) {
+      const response = await fetch(`${service.url}${path}`);
+      assert.equal(response.status, 200, path);
+      await response.arrayBuffer();
+    }
+  });
+
+  test('an unmatched route is a plain 404 without a key, naming only what was asked', async () => {
+    const response = await service.request('GET', '/v2/nothing/here');
+    assert.equal(response.status, 404);
+    assertError(response.body, 'not_found');
+    assert.equal(response.body.error.message, 'no route GET /v2/nothing/here');
+  });
+
+  test('the OpenAPI document takes each operation\'s security from its access', async () => {
+    const { body } = await service.request('GET', '/openapi.json');
+    const security = (path: string, method: string): unknown => body.paths[path][method].security;
+    assert.deepEqual(security('/healthz', 'get'), []);
+    assert.deepEqual(security('/v1/models', 'get'), [{ apiKey: ['predict'] }]);
+    assert.deepEqual(security('/v1/models', 'post'), [{ apiKey: ['train'] }]);
+    assert.deepEqual(security('/v1/models/{model}/predict', 'post'), [{ apiKey: ['predict'] }]);
+    assert.deepEqual(security('/v1/jobs', 'post'), [{ apiKey: ['train'] }]);
+  });
+});
+
+test('the rate limiter counts an encoded path as the route it reaches', async () => {
+  const service = await startService({ workers: 0, env: { API_KEYS: KEY, RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' } });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await service.request('GET', '/%761/models', undefined, AUTH)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    assert.equal((await service.request('GET', '/healthz')).status, 200, 'health stays unlimited');
+  } finally {
+    await service.close();
+  }
+});
+
+test('a route that declares no access gets the strictest guard', async () => {
+  const app = Fastify();
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { keys: [KEY] });
+  app.get('/undeclared', async () => ({ open: true }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/undeclared`;
+    const anonymous = await fetch(url);
+    assert.equal(anonymous.status, 401);
+    assertError(await anonymous.json(), 'unauthorized');
+    const keyed = await fetch(url, { headers: AUTH });
+    assert.equal(keyed.status, 200);
+    assert.deepEqual(await keyed.json(), { open: true });
+  } finally {
+    await app.close();
+  }
+});
