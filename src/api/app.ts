@@ -78,8 +78,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(errorsPlugin);
   await app.register(securityPlugin, { corsOrigins: config.CORS_ORIGINS });
-  await app.register(authPlugin, { keys: config.API_KEYS });
+  // The limiter before auth: a wrong key is counted like any request, so keys cannot be guessed at full speed.
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
+  await app.register(authPlugin, { keys: config.API_KEYS });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin);
   for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, jobRoutes, datasetRoutes]) await app.register(routes);

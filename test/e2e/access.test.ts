@@ -98,6 +98,22 @@ test('the rate limiter counts an encoded path as the route it reaches', async ()
   }
 });
 
+test('wrong-key guesses are rate-limited: the limiter runs before the key is checked', async () => {
+  const service = await startService({ workers: 0, env: { API_KEYS: KEY, RATE_LIMIT_MAX: '20', RATE_LIMIT_WINDOW_MS: '60000' } });
+  try {
+    const counts = new Map<number, number>();
+    for (let i = 0; i < 150; i++) {
+      const { status } = await service.request('GET', '/v1/models', undefined, { authorization: `Bearer guess-${i}` });
+      counts.set(status, (counts.get(status) ?? 0) + 1);
+    }
+    assert.deepEqual(Object.fromEntries(counts), { 403: 20, 429: 130 });
+    const limited = await service.request('GET', '/v1/models', undefined, AUTH);
+    assert.equal(limited.status, 429, 'the right key from the same client waits out the window too');
+  } finally {
+    await service.close();
+  }
+});
+
 test('a route that declares no access gets the strictest guard', async () => {
   const app = Fastify();
   await app.register(errorsPlugin);

@@ -18,12 +18,19 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   app.addHook('onRequest', async (request) => {
     if (requestAccess(request) === 'public') return;
     const header = request.headers.authorization;
-    if (!header) throw new AppError(401, 'unauthorized', 'missing Authorization: Bearer <API key>');
+    if (!header) {
+      request.log.warn({ client: request.ip, reason: 'no key' }, 'authentication failed');
+      throw new AppError(401, 'unauthorized', 'missing Authorization: Bearer <API key>');
+    }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const presented = digest(match?.[1] ?? '');
     let ok = false;
     for (const key of known) ok = timingSafeEqual(key, presented) || ok;
-    if (!match || !ok) throw new AppError(403, 'forbidden', 'the API key is not valid');
+    if (!match || !ok) {
+      // The presented value is never logged: a mistyped key is most of a real one.
+      request.log.warn({ client: request.ip, reason: match ? 'unknown key' : 'not a bearer token' }, 'authentication failed');
+      throw new AppError(403, 'forbidden', 'the API key is not valid');
+    }
   });
 }
 

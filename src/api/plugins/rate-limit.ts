@@ -10,15 +10,24 @@ export interface RateLimitOptions {
   windowMs: number;
 }
 
-/** Limits every route that is not public per client address; health checks and metrics stay unlimited for probes and scrapers. */
+/**
+ * Limits every route that is not public per client address; health checks
+ * and metrics stay unlimited for probes and scrapers. Its hook is the app's,
+ * registered before auth's, so a request is counted before its key is
+ * checked: wrong-key guesses spend the same budget as any other request.
+ */
 async function limit(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
   if (options.max === 0) return;
   await app.register(rateLimit, {
+    global: false,
     max: options.max,
     timeWindow: options.windowMs,
-    allowList: (request) => requestAccess(request) === 'public',
     errorResponseBuilder: (_request, context) =>
       new AppError(429, 'rate_limited', `rate limit exceeded: ${context.max} requests per ${context.after}; retry later`),
+  });
+  const limiter = app.rateLimit();
+  app.addHook('onRequest', async (request, reply) => {
+    if (requestAccess(request) !== 'public') await limiter.call(app, request, reply);
   });
 }
 
