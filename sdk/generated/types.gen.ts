@@ -3094,7 +3094,7 @@ export type ListModelsErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3139,7 +3139,7 @@ export type CreateModelErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3197,7 +3197,7 @@ export type DeleteModelErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3251,7 +3251,7 @@ export type GetModelErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3305,7 +3305,7 @@ export type ListVersionsErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3360,7 +3360,7 @@ export type GetVersionErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3415,7 +3415,7 @@ export type GetArtifactErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3473,7 +3473,7 @@ export type GetArtifactFileErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3527,7 +3527,7 @@ export type PredictErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3589,7 +3589,7 @@ export type EvaluateErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3651,7 +3651,7 @@ export type InspectErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3719,7 +3719,7 @@ export type ListLayersErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3778,7 +3778,7 @@ export type ListJobsErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3823,7 +3823,7 @@ export type CreateJobErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3882,7 +3882,7 @@ export type GetJobErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3933,7 +3933,7 @@ export type StreamJobEventsErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3984,7 +3984,7 @@ export type CancelJobErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4037,7 +4037,7 @@ export type ListDatasetsErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4091,7 +4091,7 @@ export type UploadDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4160,7 +4160,7 @@ export type UploadCsvDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4229,7 +4229,7 @@ export type UploadNpzDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4308,7 +4308,7 @@ export type UploadNpyDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4370,7 +4370,7 @@ export type DeleteDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4428,7 +4428,7 @@ export type GetDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**

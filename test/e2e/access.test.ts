@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
 import authPlugin from '../../src/api/plugins/auth.js';
@@ -114,10 +114,10 @@ test('wrong-key guesses are rate-limited: the limiter runs before the key is che
   }
 });
 
-test('a route that declares no access gets the strictest guard', async () => {
+test('a route that declares no access gets the strictest guard: admin keys only', async () => {
   const app = Fastify();
   await app.register(errorsPlugin);
-  await app.register(authPlugin, { keys: [KEY] });
+  await app.register(authPlugin, { keys: [{ key: 'p', role: 'predict' }, { key: 't', role: 'train' }, { key: 'a', role: 'admin' }] });
   app.get('/undeclared', async () => ({ open: true }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   try {
@@ -125,10 +125,96 @@ test('a route that declares no access gets the strictest guard', async () => {
     const anonymous = await fetch(url);
     assert.equal(anonymous.status, 401);
     assertError(await anonymous.json(), 'unauthorized');
-    const keyed = await fetch(url, { headers: AUTH });
-    assert.equal(keyed.status, 200);
-    assert.deepEqual(await keyed.json(), { open: true });
+    for (const key of ['p', 't']) {
+      const denied = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(denied.status, 403, key);
+      assertError(await denied.json(), 'forbidden');
+    }
+    const admin = await fetch(url, { headers: { authorization: 'Bearer a' } });
+    assert.equal(admin.status, 200);
+    assert.deepEqual(await admin.json(), { open: true });
   } finally {
     await app.close();
   }
+});
+
+describe('scoped keys: each role on a route of each kind', () => {
+  const KEYS = { admin: 'key-admin-1', train: 'key-train-2', predict: 'key-predict-3' };
+  let service: TestService;
+  before(async () => {
+    // The admin key is a plain one, as API_KEYS was written before roles.
+    service = await startService({ workers: 0, env: { API_KEYS: `${KEYS.admin}, ${KEYS.train}:train,${KEYS.predict}:predict` } });
+  });
+  after(async () => {
+    await service.close();
+  });
+
+  const as = (role: keyof typeof KEYS) => ({ authorization: `Bearer ${KEYS[role]}` });
+
+  test('predict reads models and serves them, and nothing else', async () => {
+    assert.equal((await service.request('GET', '/v1/models', undefined, as('predict'))).status, 200);
+    const served = await service.request('POST', '/v1/models/absent/predict', { instances: [[1, 2]] }, as('predict'));
+    assert.equal(served.status, 404, 'past the guard: the model is what is missing');
+    for (const [method, path, body] of [
+      ['POST', '/v1/models', { name: 'by-predict', ...TINY }],
+      ['DELETE', '/v1/models/absent', undefined],
+      ['GET', '/v1/jobs', undefined],
+      ['POST', '/v1/jobs', { model: 'absent', dataset: { builtin: 'iris' } }],
+      ['GET', '/v1/datasets', undefined],
+      ['GET', '/metrics', undefined],
+    ] as const) {
+      const denied = await service.request(method, path, body, as('predict'));
+      assert.equal(denied.status, 403, `${method} ${path}`);
+      assertError(denied.body, 'forbidden');
+      assert.match(denied.body.error.message, /role \(predict\)/);
+    }
+    assert.deepEqual(await service.stores.models.list(), []);
+  });
+
+  test('train defines models, runs jobs and reads datasets, but not the metrics', async () => {
+    const created = await service.request('POST', '/v1/models', { name: 'by-train', ...TINY }, as('train'));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal((await service.request('GET', '/v1/jobs', undefined, as('train'))).status, 200);
+    assert.equal((await service.request('GET', '/v1/datasets', undefined, as('train'))).status, 200);
+    assert.equal((await service.request('POST', '/v1/models/by-train/predict', { instances: [[1, 2]] }, as('train'))).status, 409, 'no version yet');
+    const metrics = await service.request('GET', '/metrics', undefined, as('train'));
+    assert.equal(metrics.status, 403);
+    assertError(metrics.body, 'forbidden');
+    assert.equal((await service.request('DELETE', '/v1/models/by-train', undefined, as('train'))).status, 204);
+  });
+
+  test('admin (a plain key) reaches everything, /metrics included; /metrics without a key is 401', async () => {
+    assert.equal((await service.request('GET', '/v1/jobs', undefined, as('admin'))).status, 200);
+    const metrics = await fetch(`${service.url}/metrics`, { headers: as('admin') });
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /modelyard_info/);
+    const anonymous = await service.request('GET', '/metrics');
+    assert.equal(anonymous.status, 401);
+    assertError(anonymous.body, 'unauthorized');
+  });
+});
+
+/** A port free just now, for a listener the test asks the service to open. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+test('with METRICS_PORT, /metrics is served there without a key, and not on the API port', async () => {
+  const port = await freePort();
+  const service = await startService({ workers: 0, env: { API_KEYS: KEY, METRICS_PORT: String(port) } });
+  try {
+    const own = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(own.status, 200);
+    assert.match(await own.text(), /modelyard_info/);
+    const onApi = await service.request('GET', '/metrics', undefined, AUTH);
+    assert.equal(onApi.status, 404);
+    assertError(onApi.body, 'not_found');
+  } finally {
+    await service.close();
+  }
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/metrics`), 'the listener closes with the app');
 });

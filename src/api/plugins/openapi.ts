@@ -157,7 +157,7 @@ const HANDLER_READ_BODIES: Record<string, Record<string, z.ZodType>> = {
 /** What every route behind a key may answer besides its own responses. */
 const KEYED_ERRORS: Record<number, z.ZodType> = {
   401: ErrorResponseSchema.describe('no API key (only when the server sets API_KEYS)'),
-  403: ErrorResponseSchema.describe('the API key is not valid'),
+  403: ErrorResponseSchema.describe('the API key is not valid, or its role does not reach this operation'),
   429: ErrorResponseSchema.describe('rate limited: retry later'),
   503: ErrorResponseSchema.describe('the registry (Redis) is unreachable: retry later'),
 };

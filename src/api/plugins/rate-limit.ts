@@ -12,7 +12,7 @@ export interface RateLimitOptions {
 
 /**
  * Limits every route that is not public per client address; health checks
- * and metrics stay unlimited for probes and scrapers. Its hook is the app's,
+ * stay unlimited for probes. Its hook is the app's,
  * registered before auth's, so a request is counted before its key is
  * checked: wrong-key guesses spend the same budget as any other request.
  */
