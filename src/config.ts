@@ -57,6 +57,22 @@ export const ConfigSchema = z.object({
   JSON_UPLOAD_LIMIT: positiveInt
     .default(64 * 1024 * 1024)
     .describe('largest dataset uploaded as JSON, bytes (JSON is parsed whole, so it gets a lower limit)'),
+  MAX_JSON_DEPTH: positiveInt.default(64).describe('deepest JSON body accepted, in nested objects and arrays; deeper is a 400 `nesting_too_deep`'),
+  MAX_HEADER_BYTES: positiveInt
+    .default(16 * 1024)
+    .describe('largest request line and headers together, bytes; larger is a 431 `header_too_large`'),
+  REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(300_000)
+    .describe('a request (headers and body) not received in this time is answered 408 and its connection closed, so slow bodies cannot hold sockets; 0: no limit'),
+  CONNECTION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('a connection idle this long is closed, even mid-request (event streams send a heartbeat every 15 s); 0: no limit, as requests are bounded by REQUEST_TIMEOUT_MS'),
   MODEL_CACHE_SIZE: positiveInt.default(16).describe('trained versions kept loaded for predict'),
   JOB_ATTEMPTS: positiveInt.default(3).describe('times a job is taken again after its worker died'),
   JOB_LOCK_MS: positiveInt
