@@ -35,10 +35,11 @@ describe('access is decided on the route the router matched', () => {
       ['POST', '/%761/models', { name: 'sneaky', ...TINY }],
       ['DELETE', '/%761/models/x', undefined],
       ['GET', '/v1/%6dodels', undefined],
+      ['HEAD', '/%761/models', undefined],
     ] as const) {
       const response = await service.request(method, path, body);
       assert.equal(response.status, 401, `${method} ${path}: ${JSON.stringify(response.body)}`);
-      assertError(response.body, 'unauthorized');
+      if (method !== 'HEAD') assertError(response.body, 'unauthorized');
     }
     assert.deepEqual(await service.stores.models.list(), [], 'nothing was created');
   });
