@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES } from './api/access.js';
 import { TRAINING_ENGINES } from './jobs/contract.js';
 import { BACKENDS } from './tf/backend.js';
 
@@ -13,6 +14,16 @@ function isOrigin(value: string): boolean {
     return false;
   }
 }
+
+/** One entry of API_KEYS: `KEY` (an admin key, as before roles) or `KEY:ROLE`. */
+const ApiKeySchema = z
+  .string()
+  .regex(new RegExp(`^[^\\s:]+(:(${ROLES.join('|')}))?$`), `expected KEY or KEY:ROLE, ROLE one of ${ROLES.join(', ')}`)
+  .transform((entry) => {
+    const [key = '', role] = entry.split(':');
+    return { key, role: ROLES.find((known) => known === role) ?? 'admin' };
+  });
+export type ApiKey = z.infer<typeof ApiKeySchema>;
 
 /** Every setting, from the environment. Names are the variables; `.describe` feeds the README table. */
 export const ConfigSchema = z.object({
@@ -46,6 +57,22 @@ export const ConfigSchema = z.object({
   JSON_UPLOAD_LIMIT: positiveInt
     .default(64 * 1024 * 1024)
     .describe('largest dataset uploaded as JSON, bytes (JSON is parsed whole, so it gets a lower limit)'),
+  MAX_JSON_DEPTH: positiveInt.default(64).describe('deepest JSON body accepted, in nested objects and arrays; deeper is a 400 `nesting_too_deep`'),
+  MAX_HEADER_BYTES: positiveInt
+    .default(16 * 1024)
+    .describe('largest request line and headers together, bytes; larger is a 431 `header_too_large`'),
+  REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(300_000)
+    .describe('a request (headers and body) not received in this time is answered 408 and its connection closed, so slow bodies cannot hold sockets; 0: no limit'),
+  CONNECTION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('a connection idle this long is closed, even mid-request (event streams send a heartbeat every 15 s); 0: no limit, as requests are bounded by REQUEST_TIMEOUT_MS'),
   MODEL_CACHE_SIZE: positiveInt.default(16).describe('trained versions kept loaded for predict'),
   JOB_ATTEMPTS: positiveInt.default(3).describe('times a job is taken again after its worker died'),
   JOB_LOCK_MS: positiveInt
@@ -56,14 +83,24 @@ export const ConfigSchema = z.object({
   API_KEYS: z
     .string()
     .optional()
-    .transform((value) => (value ? value.split(',').map((key) => key.trim()).filter(Boolean) : []))
-    .describe('comma-separated keys; when set, /v1 needs `Authorization: Bearer KEY`'),
+    .transform((value) => (value ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : []))
+    .pipe(z.array(ApiKeySchema).refine((keys) => new Set(keys.map(({ key }) => key)).size === keys.length, 'a key is listed twice'))
+    .describe(
+      'comma-separated `KEY` or `KEY:ROLE` entries, ROLE `admin` (everything; a plain KEY), `train` (define models and datasets, run jobs, predict) or `predict` (serving and reading models); when set, /v1, the /v2/models routes and /metrics need `Authorization: Bearer KEY`',
+    ),
   CORS_ORIGINS: z
     .string()
     .optional()
     .transform((value) => (value ? value.split(',').map((origin) => origin.trim()).filter(Boolean) : []))
     .pipe(z.array(z.string().refine(isOrigin, 'expected `*` or origins such as https://app.example.com, comma-separated')))
     .describe('comma-separated origins (`https://app.example.com`) browsers may call the API from, `*` for any; unset: CORS off'),
+  METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe('the API serves Prometheus `/metrics` on this port only, with no key, instead of on PORT behind an admin key'),
   WORKER_METRICS_PORT: z.coerce
     .number()
     .int()
@@ -77,6 +114,8 @@ export type Config = z.infer<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
 
+const SECRETS = new Set(['API_KEYS']);
+
 /** Reads and validates the environment; a bad value names its variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.fromEntries(
@@ -84,6 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   );
   const result = ConfigSchema.safeParse(known);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}=${JSON.stringify(env[String(issue.path[0])])}: ${issue.message}`);
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0]);
+    // The message reaches the terminal and the logs: a secret is named, never shown.
+    const shown = SECRETS.has(name) ? '[redacted]' : JSON.stringify(env[name]);
+    return `${name}=${shown}: ${issue.message}`;
+  });
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
 }

@@ -6,7 +6,10 @@ import type { ZodError } from 'zod';
  */
 export const ERROR_CODES = [
   'bad_request',
+  'bad_url',
   'invalid_json',
+  'invalid_multipart',
+  'nesting_too_deep',
   'validation_error',
   'unauthorized',
   'forbidden',
@@ -16,6 +19,9 @@ export const ERROR_CODES = [
   'conflict',
   'not_trained',
   'payload_too_large',
+  'uri_too_long',
+  'header_too_large',
+  'request_timeout',
   'unsupported_media_type',
   'rate_limited',
   'internal_error',

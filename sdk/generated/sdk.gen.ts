@@ -175,17 +175,26 @@ export const serverReady = <ThrowOnError extends boolean = false>(options?: Opti
 /**
  * Metadata of a model's latest version: its input and outputs, with datatype and shape
  */
-export const modelMetadata = <ThrowOnError extends boolean = false>(options: Options<ModelMetadataData, ThrowOnError>): RequestResult<ModelMetadataResponses, ModelMetadataErrors, ThrowOnError> => (options.client ?? client).get<ModelMetadataResponses, ModelMetadataErrors, ThrowOnError>({ url: '/v2/models/{name}', ...options });
+export const modelMetadata = <ThrowOnError extends boolean = false>(options: Options<ModelMetadataData, ThrowOnError>): RequestResult<ModelMetadataResponses, ModelMetadataErrors, ThrowOnError> => (options.client ?? client).get<ModelMetadataResponses, ModelMetadataErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v2/models/{name}',
+    ...options
+});
 
 /**
  * Whether a model's latest version is loaded and ready for inference
  */
-export const modelReady = <ThrowOnError extends boolean = false>(options: Options<ModelReadyData, ThrowOnError>): RequestResult<ModelReadyResponses, ModelReadyErrors, ThrowOnError> => (options.client ?? client).get<ModelReadyResponses, ModelReadyErrors, ThrowOnError>({ url: '/v2/models/{name}/ready', ...options });
+export const modelReady = <ThrowOnError extends boolean = false>(options: Options<ModelReadyData, ThrowOnError>): RequestResult<ModelReadyResponses, ModelReadyErrors, ThrowOnError> => (options.client ?? client).get<ModelReadyResponses, ModelReadyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v2/models/{name}/ready',
+    ...options
+});
 
 /**
  * Inference with a model's latest version, in the protocol's JSON tensors
  */
 export const infer = <ThrowOnError extends boolean = false>(options: Options<InferData, ThrowOnError>): RequestResult<InferResponses, InferErrors, ThrowOnError> => (options.client ?? client).post<InferResponses, InferErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v2/models/{name}/infer',
     ...options,
     headers: {
@@ -197,17 +206,26 @@ export const infer = <ThrowOnError extends boolean = false>(options: Options<Inf
 /**
  * Metadata of a version of a model: its input and outputs, with datatype and shape
  */
-export const modelMetadataVersion = <ThrowOnError extends boolean = false>(options: Options<ModelMetadataVersionData, ThrowOnError>): RequestResult<ModelMetadataVersionResponses, ModelMetadataVersionErrors, ThrowOnError> => (options.client ?? client).get<ModelMetadataVersionResponses, ModelMetadataVersionErrors, ThrowOnError>({ url: '/v2/models/{name}/versions/{version}', ...options });
+export const modelMetadataVersion = <ThrowOnError extends boolean = false>(options: Options<ModelMetadataVersionData, ThrowOnError>): RequestResult<ModelMetadataVersionResponses, ModelMetadataVersionErrors, ThrowOnError> => (options.client ?? client).get<ModelMetadataVersionResponses, ModelMetadataVersionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v2/models/{name}/versions/{version}',
+    ...options
+});
 
 /**
  * Whether a version of a model is loaded and ready for inference
  */
-export const modelReadyVersion = <ThrowOnError extends boolean = false>(options: Options<ModelReadyVersionData, ThrowOnError>): RequestResult<ModelReadyVersionResponses, ModelReadyVersionErrors, ThrowOnError> => (options.client ?? client).get<ModelReadyVersionResponses, ModelReadyVersionErrors, ThrowOnError>({ url: '/v2/models/{name}/versions/{version}/ready', ...options });
+export const modelReadyVersion = <ThrowOnError extends boolean = false>(options: Options<ModelReadyVersionData, ThrowOnError>): RequestResult<ModelReadyVersionResponses, ModelReadyVersionErrors, ThrowOnError> => (options.client ?? client).get<ModelReadyVersionResponses, ModelReadyVersionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v2/models/{name}/versions/{version}/ready',
+    ...options
+});
 
 /**
  * Inference with a version of a model, in the protocol's JSON tensors
  */
 export const inferVersion = <ThrowOnError extends boolean = false>(options: Options<InferVersionData, ThrowOnError>): RequestResult<InferVersionResponses, InferVersionErrors, ThrowOnError> => (options.client ?? client).post<InferVersionResponses, InferVersionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v2/models/{name}/versions/{version}/infer',
     ...options,
     headers: {

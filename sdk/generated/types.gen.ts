@@ -710,7 +710,7 @@ export type Error = {
         /**
          * machine-readable, for programs to switch on; `message` is for people
          */
-        code: 'bad_request' | 'invalid_json' | 'validation_error' | 'unauthorized' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'not_acceptable' | 'conflict' | 'not_trained' | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'unavailable';
+        code: 'bad_request' | 'bad_url' | 'invalid_json' | 'invalid_multipart' | 'nesting_too_deep' | 'validation_error' | 'unauthorized' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'not_acceptable' | 'conflict' | 'not_trained' | 'payload_too_large' | 'uri_too_long' | 'header_too_large' | 'request_timeout' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'unavailable';
         message: string;
         details?: Array<{
             path: string;
@@ -3178,7 +3178,7 @@ export type ListModelsErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3223,7 +3223,7 @@ export type CreateModelErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3281,7 +3281,7 @@ export type DeleteModelErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3335,7 +3335,7 @@ export type GetModelErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3389,7 +3389,7 @@ export type ListVersionsErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3444,7 +3444,7 @@ export type GetVersionErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3499,7 +3499,7 @@ export type GetArtifactErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3557,7 +3557,7 @@ export type GetArtifactFileErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3611,7 +3611,7 @@ export type PredictErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3673,7 +3673,7 @@ export type EvaluateErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3735,7 +3735,7 @@ export type InspectErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3803,7 +3803,7 @@ export type ListLayersErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -3944,9 +3944,21 @@ export type ModelMetadataErrors = {
      */
     400: V2Error;
     /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
      * Not Found
      */
     404: V2Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
     /**
      * Service Unavailable
      */
@@ -3986,9 +3998,21 @@ export type ModelReadyErrors = {
      */
     400: V2Error;
     /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
      * Not Found
      */
     404: V2Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
     /**
      * Service Unavailable
      */
@@ -4032,6 +4056,14 @@ export type InferErrors = {
      */
     400: V2Error;
     /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
      * Not Found
      */
     404: V2Error;
@@ -4043,6 +4075,10 @@ export type InferErrors = {
      * Payload Too Large
      */
     413: V2Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
     /**
      * Service Unavailable
      */
@@ -4086,9 +4122,21 @@ export type ModelMetadataVersionErrors = {
      */
     400: V2Error;
     /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
      * Not Found
      */
     404: V2Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
     /**
      * Service Unavailable
      */
@@ -4132,9 +4180,21 @@ export type ModelReadyVersionErrors = {
      */
     400: V2Error;
     /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
      * Not Found
      */
     404: V2Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
     /**
      * Service Unavailable
      */
@@ -4182,6 +4242,14 @@ export type InferVersionErrors = {
      */
     400: V2Error;
     /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
      * Not Found
      */
     404: V2Error;
@@ -4193,6 +4261,10 @@ export type InferVersionErrors = {
      * Payload Too Large
      */
     413: V2Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
     /**
      * Service Unavailable
      */
@@ -4237,7 +4309,7 @@ export type ListJobsErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4282,7 +4354,7 @@ export type CreateJobErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4341,7 +4413,7 @@ export type GetJobErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4392,7 +4464,7 @@ export type StreamJobEventsErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4443,7 +4515,7 @@ export type CancelJobErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4496,7 +4568,7 @@ export type ListDatasetsErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4550,7 +4622,7 @@ export type UploadDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4619,7 +4691,7 @@ export type UploadCsvDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4688,7 +4760,7 @@ export type UploadNpzDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4767,7 +4839,7 @@ export type UploadNpyDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4829,7 +4901,7 @@ export type DeleteDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**
@@ -4887,7 +4959,7 @@ export type GetDatasetErrors = {
      */
     401: Error;
     /**
-     * the API key is not valid
+     * the API key is not valid, or its role does not reach this operation
      */
     403: Error;
     /**

@@ -12,6 +12,7 @@ import { ModelCache } from './model-cache.js';
 import authPlugin from './plugins/auth.js';
 import dashboardPlugin from './plugins/dashboard.js';
 import errorsPlugin from './plugins/errors.js';
+import limitsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/limits.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
@@ -48,10 +49,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const app = Fastify({
     loggerInstance: (logger || undefined) as FastifyBaseLogger | undefined,
     bodyLimit: config.BODY_LIMIT,
-    // Names are path segments: every name creation accepts must fit (Fastify answers 414 outside the error shape otherwise).
+    // Names are path segments: every name creation accepts must fit; a longer segment is a 414 `uri_too_long`.
     routerOptions: { maxParamLength: MAX_NAME_LENGTH },
     genReqId: requestIdOf,
     logController: new RequestLogController(),
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.CONNECTION_TIMEOUT_MS,
+    http: {
+      maxHeaderSize: config.MAX_HEADER_BYTES,
+      // Node waits for the whole head only as long as for the whole request.
+      ...(config.REQUEST_TIMEOUT_MS > 0 ? { headersTimeout: Math.min(60_000, config.REQUEST_TIMEOUT_MS) } : {}),
+      // Node looks for late requests on this interval: a quarter of the timeout overshoots it by at most that much.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.REQUEST_TIMEOUT_MS / 4) || 30_000)),
+    },
+    frameworkErrors,
+    clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -86,9 +98,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     lifecycle: options.lifecycle ?? { shuttingDown: false },
   });
   await app.register(errorsPlugin);
+  await app.register(limitsPlugin, { maxJsonDepth: config.MAX_JSON_DEPTH });
   await app.register(securityPlugin, { corsOrigins: config.CORS_ORIGINS });
-  await app.register(authPlugin, { keys: config.API_KEYS });
+  // The limiter before auth: a wrong key is counted like any request, so keys cannot be guessed at full speed.
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
+  await app.register(authPlugin, { keys: config.API_KEYS });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin);
   for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, v2Routes, jobRoutes, datasetRoutes]) await app.register(routes);

@@ -59,7 +59,7 @@ before(async () => {
     const predicted = await service.request('POST', '/v1/models/iris-metrics/predict', { instances: [[5.1, 3.5, 1.4, 0.2]] }, AUTH);
     assert.equal(predicted.status, 200);
   }
-  const response = await fetch(`${service.url}/metrics`);
+  const response = await fetch(`${service.url}/metrics`, { headers: AUTH });
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
   scraped = parse(await response.text());
@@ -78,9 +78,10 @@ async function waitForJob(id: string): Promise<{ status: string; error: unknown 
   }
 }
 
-test('/metrics answers without an API key, though /v1 needs one', async () => {
+test('/metrics needs an admin key when API_KEYS is set: its labels name the models', async () => {
   assert.equal((await service.request('GET', '/v1/models')).status, 401);
-  assert.equal((await fetch(`${service.url}/metrics`)).status, 200);
+  assert.equal((await fetch(`${service.url}/metrics`)).status, 401);
+  assert.equal((await fetch(`${service.url}/metrics`, { headers: AUTH })).status, 200);
 });
 
 test('jobs by status come from the registry at scrape time', () => {
@@ -128,7 +129,7 @@ test('the info gauge names the backend and versions; default process metrics are
 });
 
 test("the tensor gauge is this process's tf.memory().numTensors", async () => {
-  const tensors = sample(parse(await (await fetch(`${service.url}/metrics`)).text()), 'modelyard_tf_tensors');
+  const tensors = sample(parse(await (await fetch(`${service.url}/metrics`, { headers: AUTH })).text()), 'modelyard_tf_tensors');
   assert.equal(tensors.value, tf.memory().numTensors);
 });
 

@@ -151,6 +151,15 @@ test('one log line per request: id, method, route, URL, status, duration; no key
   const denied = await service.request('GET', '/v1/models', undefined, { authorization: `Bearer ${wrongKey}`, 'x-request-id': 'log-denied' });
   assert.equal(denied.status, 403);
   assert.equal((await requestLines('log-denied'))[0]?.status, 403);
+  const failed = lines.find((l) => l.request_id === 'log-denied' && l.msg === 'authentication failed');
+  assert.ok(failed, 'a failed authentication is logged under the request id');
+  assert.equal(failed.level, 40);
+  assert.equal(failed.client, '127.0.0.1');
+  assert.equal(failed.reason, 'unknown key');
+  const missing = await service.request('GET', '/v1/models', undefined, { 'x-request-id': 'log-missing' });
+  assert.equal(missing.status, 401);
+  await requestLines('log-missing');
+  assert.equal(lines.find((l) => l.request_id === 'log-missing' && l.msg === 'authentication failed')?.reason, 'no key');
 
   assert.ok(!lines.some((l) => l.msg === 'incoming request' || l.msg === 'request completed'), "Fastify's own two lines are gone");
   assert.ok(!raw.includes(KEY), 'the API key never reaches the log');

@@ -103,7 +103,8 @@ describe('openapi.json', () => {
 
   it('stays small by naming shared schemas once', () => {
     const bytes = Buffer.byteLength(serializeDocument(document));
-    assert.ok(bytes < 512 * 1024, `openapi.json is ${bytes} bytes`);
+    // Inlining the layer catalogue's shared schemas would multiply this several times; /v2 took it past 512 KiB.
+    assert.ok(bytes < 640 * 1024, `openapi.json is ${bytes} bytes`);
     const schemas = document.components?.schemas ?? {};
     for (const type of LAYER_TYPES) assert.ok(schemas[`${type.replace(/Layer$/, '')}Layer`], `no component for ${type}`);
     for (const name of ['Initializer', 'Regularizer', 'Activation', 'ModelDefinition', 'Error']) assert.ok(schemas[name], name);

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { publicScope } from '../access.js';
 
 const require = createRequire(import.meta.url);
 
@@ -23,6 +24,7 @@ const BROWSER_FILES = /\.(js|css)$/;
  * speaks only the public API, so it is no part of the OpenAPI document.
  */
 export default async function dashboard(app: FastifyInstance): Promise<void> {
+  publicScope(app);
   await app.register(fastifyStatic, { root: DASHBOARD_ROOT, prefix: '/dashboard/', index: false, wildcard: false });
   for (const { prefix, root } of VENDOR) {
     await app.register(fastifyStatic, { root, prefix, decorateReply: false, index: false, wildcard: false, allowedPath: (path) => BROWSER_FILES.test(path) });

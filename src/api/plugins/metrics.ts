@@ -1,13 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Server } from 'node:http';
+import { serveMetrics } from '../../metrics.js';
 
 /**
- * GET /metrics in Prometheus's text format, outside /v1: no API key, no rate
- * limit, for scrapers. Every response is timed by its route pattern, never its
- * raw URL, so ids in paths do not multiply the series.
+ * Prometheus's text format: GET /metrics behind an admin key (model names
+ * are in its labels), or, with METRICS_PORT set, on a listener of its own
+ * that only a scraper's network should reach, and not on the API's port.
+ * Every response is timed by its route pattern, never its raw URL, so ids
+ * in paths do not multiply the series.
  */
 async function metrics(app: FastifyInstance): Promise<void> {
-  const { metrics } = app;
+  const { metrics, config } = app;
   metrics.observeApi({ jobs: app.jobs, queue: app.queue, cache: app.modelCache });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
@@ -15,9 +19,21 @@ async function metrics(app: FastifyInstance): Promise<void> {
       reply.elapsedTime / 1000,
     );
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  const port = config.METRICS_PORT;
+  if (port === undefined) {
+    app.get('/metrics', { config: { access: 'admin' }, schema: { hide: true } }, async (_request, reply) =>
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
+    return;
+  }
+  let server: Server | undefined;
+  app.addHook('onReady', async () => {
+    server = await serveMetrics(metrics, port, config.HOST);
+    app.log.info({ port }, 'metrics at /metrics');
+  });
+  app.addHook('onClose', async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
 }
 
 export default fp(metrics, { name: 'metrics', dependencies: ['services'] });

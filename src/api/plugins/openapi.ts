@@ -30,6 +30,7 @@ import { JobStatusSchema } from '../../jobs/status.js';
 import { BackendRecordSchema, HistorySchema, ModelSummarySchema } from '../../registry/records.js';
 import { EarlyStoppingSchema, FitSchema } from '../../jobs/contract.js';
 import { ErrorResponseSchema } from '../schemas/common.js';
+import { accessOf, publicScope } from '../access.js';
 import { DOCUMENTED_AS, TensorSchema } from '../../documented.js';
 import { JobEpochEventSchema, JobEventDataSchema, JobStatusEventSchema } from '../schemas/job-events.js';
 import { DatasetListSchema, DatasetSchema, JsonDatasetSchema } from '../schemas/datasets.js';
@@ -153,10 +154,10 @@ const HANDLER_READ_BODIES: Record<string, Record<string, z.ZodType>> = {
   },
 };
 
-/** What every /v1 route may answer besides its own responses. */
-const V1_ERRORS: Record<number, z.ZodType> = {
+/** What every route behind a key may answer besides its own responses. */
+const KEYED_ERRORS: Record<number, z.ZodType> = {
   401: ErrorResponseSchema.describe('no API key (only when the server sets API_KEYS)'),
-  403: ErrorResponseSchema.describe('the API key is not valid'),
+  403: ErrorResponseSchema.describe('the API key is not valid, or its role does not reach this operation'),
   429: ErrorResponseSchema.describe('rate limited: retry later'),
   503: ErrorResponseSchema.describe('the registry (Redis) is unreachable: retry later'),
 };
@@ -180,8 +181,8 @@ function streamedResponse(url: string, produces: readonly string[]): { descripti
 }
 
 /**
- * fastify-type-provider-zod's transform, after adding what every /v1 route
- * shares (the API key, the errors of auth, rate limit and Redis) and the
+ * fastify-type-provider-zod's transform, after adding what every keyed route
+ * shares (the API key with its least role, the errors of auth, rate limit and Redis) and the
  * responses of routes that stream; the per-content-type bodies of routes
  * that read their own body are converted by the same transform.
  */
@@ -194,13 +195,15 @@ function routeTransform(): SwaggerTransform {
     // Fastify answers 400 to input its schema rejects, and 413 to a body past BODY_LIMIT.
     if (schema.params || schema.querystring || schema.body) response[400] ??= ErrorResponseSchema;
     if (schema.body) response[413] ??= ErrorResponseSchema;
-    if (input.url.startsWith('/v1/')) {
-      schema.security = [{ apiKey: [] }];
-      for (const [status, error] of Object.entries(V1_ERRORS)) response[status] ??= error;
-      if (input.url.includes('/:')) response[404] ??= ErrorResponseSchema;
-    } else {
+    const access = accessOf(input.route.config);
+    if (access === 'public') {
       schema.security = [];
+    } else {
+      // OpenAPI 3.1 lets a non-OAuth requirement list role names: the least role whose key may call the operation.
+      schema.security = [{ apiKey: [access] }];
+      for (const [status, error] of Object.entries(KEYED_ERRORS)) response[status] ??= error;
     }
+    if (input.url.includes('/:')) response[404] ??= ErrorResponseSchema;
     // Generators type an error they were not told of as unknown; `default` gives every other status the error shape.
     response.default ??= ErrorResponseSchema.describe('any other error, in the same shape');
     if (schema.produces) {
@@ -388,17 +391,21 @@ async function openapi(app: FastifyInstance): Promise<void> {
       ],
       components: {
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'one of the keys in API_KEYS; required under /v1 only when the server sets API_KEYS' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'one of the keys in API_KEYS, required only when the server sets API_KEYS; an operation lists the least role its key needs' },
         },
       },
     },
     transform: routeTransform(),
     transformObject: documentTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(async (docs) => {
+    publicScope(docs);
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
   app.withTypeProvider<ZodTypeProvider>().get(
     '/openapi.json',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['operations'],
         operationId: 'getOpenApiDocument',

@@ -30,6 +30,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
   routes.post(
     '/v1/datasets',
     {
+      config: { access: 'train' },
       bodyLimit: app.config.JSON_UPLOAD_LIMIT,
       schema: {
         tags: ['datasets'],
@@ -52,6 +53,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
     routes.post(
       `/v1/datasets/${format.name}`,
       {
+        config: { access: 'train' },
         schema: {
           tags: ['datasets'],
           operationId: uploadOperationId(format.name),
@@ -76,6 +78,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
   routes.post(
     '/v1/datasets/npy',
     {
+      config: { access: 'train' },
       schema: {
         tags: ['datasets'],
         operationId: uploadOperationId('npy'),
@@ -98,19 +101,20 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
 
   routes.get(
     '/v1/datasets',
-    { schema: { tags: ['datasets'], operationId: 'listDatasets', summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
+    { config: { access: 'train' }, schema: { tags: ['datasets'], operationId: 'listDatasets', summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
     async () => ({ builtin: [...BUILTIN_DATASETS], datasets: (await app.datasets.list()).map(publicDataset) }),
   );
 
   routes.get(
     '/v1/datasets/:dataset',
-    { schema: { tags: ['datasets'], operationId: 'getDataset', summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
+    { config: { access: 'train' }, schema: { tags: ['datasets'], operationId: 'getDataset', summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
     async (request) => publicDataset(await app.datasets.get(request.params.dataset)),
   );
 
   routes.delete(
     '/v1/datasets/:dataset',
     {
+      config: { access: 'train' },
       schema: {
         tags: ['datasets'],
         operationId: 'deleteDataset',
@@ -157,6 +161,15 @@ async function readUpload(
   throw new AppError(415, 'unsupported_media_type', `cannot read a dataset from ${type || 'a body without a content type'}; see POST /v1/datasets in /docs`);
 }
 
+/**
+ * The form parser (busboy) fails a body with no boundary, or one cut short,
+ * with a plain Error; the limits and our own checks carry a status already.
+ */
+function malformedMultipart(error: unknown): unknown {
+  if (error instanceof AppError || !(error instanceof Error) || 'statusCode' in error) return error;
+  return new AppError(400, 'invalid_multipart', `the multipart body cannot be read: ${error.message.slice(0, 100)}`);
+}
+
 async function readMultipart(
   app: FastifyInstance,
   request: FastifyRequest,
@@ -166,14 +179,18 @@ async function readMultipart(
   const fields: Record<string, string> = {};
   const files: Record<string, { filename: string; bytes: Buffer }> = {};
   let received = 0;
-  for await (const part of request.parts()) {
-    if (part.type === 'field') {
-      fields[part.fieldname] = String(part.value);
-      continue;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      const bytes = await receiveUpload(app, part.file, limit - received);
+      received += bytes.byteLength;
+      files[part.fieldname] = { filename: part.filename, bytes };
     }
-    const bytes = await receiveUpload(app, part.file, limit - received);
-    received += bytes.byteLength;
-    files[part.fieldname] = { filename: part.filename, bytes };
+  } catch (error) {
+    throw malformedMultipart(error);
   }
   const name = requireName(fields.name ?? query.name);
   const single = files.file;

@@ -25,9 +25,9 @@ export function pingWithin(redis: Redis, ms: number): Promise<boolean> {
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
-  routes.get('/healthz', { schema: { tags: ['operations'], operationId: 'getHealth', summary: 'The process lives', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  routes.get('/healthz', { config: { access: 'public' }, schema: { tags: ['operations'], operationId: 'getHealth', summary: 'The process lives', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
-  routes.get('/readyz', { schema: { tags: ['operations'], operationId: 'getReadiness', summary: 'Ready to serve: Redis answers and the process is not shutting down; names the TensorFlow.js backend', response: { 200: ReadySchema, 503: ReadySchema } } }, async (_request, reply) => {
+  routes.get('/readyz', { config: { access: 'public' }, schema: { tags: ['operations'], operationId: 'getReadiness', summary: 'Ready to serve: Redis answers and the process is not shutting down; names the TensorFlow.js backend', response: { 200: ReadySchema, 503: ReadySchema } } }, async (_request, reply) => {
     const redisUp = await pingWithin(app.redis, 1000);
     const shuttingDown = app.lifecycle.shuttingDown;
     const ready = redisUp && !shuttingDown;

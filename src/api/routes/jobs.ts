@@ -11,6 +11,7 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
   routes.post(
     '/v1/jobs',
     {
+      config: { access: 'train' },
       schema: {
         tags: ['jobs'],
         operationId: 'createJob',
@@ -24,7 +25,7 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
 
   routes.get(
     '/v1/jobs',
-    { schema: { tags: ['jobs'], operationId: 'listJobs', summary: 'List jobs, newest first', querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
+    { config: { access: 'train' }, schema: { tags: ['jobs'], operationId: 'listJobs', summary: 'List jobs, newest first', querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
     async (request) => {
       const model = request.query.model ? (await app.models.get(request.query.model)).id : undefined;
       return { jobs: await app.jobs.list({ status: request.query.status, model }) };
@@ -33,13 +34,14 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
 
   routes.get(
     '/v1/jobs/:job',
-    { schema: { tags: ['jobs'], operationId: 'getJob', summary: 'One job: status, progress, history', params: JobParamsSchema, response: { 200: JobSchema, ...errorResponses(404) } } },
+    { config: { access: 'train' }, schema: { tags: ['jobs'], operationId: 'getJob', summary: 'One job: status, progress, history', params: JobParamsSchema, response: { 200: JobSchema, ...errorResponses(404) } } },
     async (request) => app.jobs.get(request.params.job),
   );
 
   routes.get(
     '/v1/jobs/:job/events',
     {
+      config: { access: 'train' },
       schema: {
         tags: ['jobs'],
         operationId: 'streamJobEvents',
@@ -55,6 +57,7 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
   routes.post(
     '/v1/jobs/:job/cancel',
     {
+      config: { access: 'train' },
       schema: {
         tags: ['jobs'],
         operationId: 'cancelJob',

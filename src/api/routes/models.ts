@@ -11,7 +11,7 @@ export default async function modelRoutes(app: FastifyInstance): Promise<void> {
 
   routes.post(
     '/v1/models',
-    { schema: { tags: ['models'], operationId: 'createModel', summary: 'Define a model', body: CreateModelSchema, response: { 201: ModelSchema, ...errorResponses(400, 409, 413) } } },
+    { config: { access: 'train' }, schema: { tags: ['models'], operationId: 'createModel', summary: 'Define a model', body: CreateModelSchema, response: { 201: ModelSchema, ...errorResponses(400, 409, 413) } } },
     async (request, reply) => {
       const definition = parseModelDefinition(request.body);
       const model = await createModel(app, { ...definition, name: request.body.name });
@@ -19,19 +19,19 @@ export default async function modelRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  routes.get('/v1/models', { schema: { tags: ['models'], operationId: 'listModels', summary: 'List models', response: { 200: ModelListSchema } } }, async () => ({
+  routes.get('/v1/models', { config: { access: 'predict' }, schema: { tags: ['models'], operationId: 'listModels', summary: 'List models', response: { 200: ModelListSchema } } }, async () => ({
     models: await app.models.list(),
   }));
 
   routes.get(
     '/v1/models/:model',
-    { schema: { tags: ['models'], operationId: 'getModel', summary: 'One model', params: ModelParamsSchema, response: { 200: ModelSchema, ...errorResponses(404) } } },
+    { config: { access: 'predict' }, schema: { tags: ['models'], operationId: 'getModel', summary: 'One model', params: ModelParamsSchema, response: { 200: ModelSchema, ...errorResponses(404) } } },
     async (request) => app.models.get(request.params.model),
   );
 
   routes.delete(
     '/v1/models/:model',
-    { schema: { tags: ['models'], operationId: 'deleteModel', summary: 'Delete a model and its versions', params: ModelParamsSchema, response: { 204: z.null().describe('deleted'), ...errorResponses(404) } } },
+    { config: { access: 'train' }, schema: { tags: ['models'], operationId: 'deleteModel', summary: 'Delete a model and its versions', params: ModelParamsSchema, response: { 204: z.null().describe('deleted'), ...errorResponses(404) } } },
     async (request, reply) => {
       await deleteModel(app, request.params.model);
       return reply.code(204).send(null);

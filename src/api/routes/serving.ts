@@ -20,6 +20,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
   routes.post(
     '/v1/models/:model/predict',
     {
+      config: { access: 'predict' },
       schema: {
         tags: ['serving'],
         operationId: 'predict',
@@ -39,6 +40,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
   routes.post(
     '/v1/models/:model/evaluate',
     {
+      config: { access: 'predict' },
       schema: {
         tags: ['serving'],
         operationId: 'evaluate',
@@ -54,6 +56,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
   routes.post(
     '/v1/models/:model/inspect',
     {
+      config: { access: 'predict' },
       schema: {
         tags: ['serving'],
         operationId: 'inspect',
@@ -69,6 +72,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
   routes.get(
     '/v1/models/:model/layers',
     {
+      config: { access: 'predict' },
       schema: {
         tags: ['serving'],
         operationId: 'listLayers',

@@ -52,19 +52,20 @@ export default async function v2Routes(app: FastifyInstance): Promise<void> {
 
       routes.get(
         '',
-        { schema: { tags, operationId: 'serverMetadata', summary: 'Server metadata (Open Inference Protocol)', response: { 200: V2ServerMetadataSchema, ...v2ErrorResponses() } } },
+        { config: { access: 'public' }, schema: { tags, operationId: 'serverMetadata', summary: 'Server metadata (Open Inference Protocol)', response: { 200: V2ServerMetadataSchema, ...v2ErrorResponses() } } },
         async () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [] }),
       );
 
       routes.get(
         '/health/live',
-        { schema: { tags, operationId: 'serverLive', summary: 'The server lives (Open Inference Protocol)', response: { 200: V2LiveSchema, ...v2ErrorResponses() } } },
+        { config: { access: 'public' }, schema: { tags, operationId: 'serverLive', summary: 'The server lives (Open Inference Protocol)', response: { 200: V2LiveSchema, ...v2ErrorResponses() } } },
         async () => ({ live: true }),
       );
 
       routes.get(
         '/health/ready',
         {
+          config: { access: 'public' },
           schema: {
             tags,
             operationId: 'serverReady',
@@ -89,6 +90,7 @@ export default async function v2Routes(app: FastifyInstance): Promise<void> {
         routes.get(
           path,
           {
+            config: { access: 'predict' },
             schema: {
               tags,
               operationId: `modelMetadata${suffix}`,
@@ -103,6 +105,7 @@ export default async function v2Routes(app: FastifyInstance): Promise<void> {
         routes.get(
           `${path}/ready`,
           {
+            config: { access: 'predict' },
             schema: {
               tags,
               operationId: `modelReady${suffix}`,
@@ -117,6 +120,7 @@ export default async function v2Routes(app: FastifyInstance): Promise<void> {
         routes.post(
           `${path}/infer`,
           {
+            config: { access: 'predict' },
             schema: {
               tags,
               operationId: `infer${suffix}`,

@@ -10,7 +10,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
 
   routes.get(
     '/v1/models/:model/versions',
-    { schema: { tags: ['versions'], operationId: 'listVersions', summary: "A model's trained versions", params: ModelParamsSchema, response: { 200: VersionListSchema, ...errorResponses(404) } } },
+    { config: { access: 'predict' }, schema: { tags: ['versions'], operationId: 'listVersions', summary: "A model's trained versions", params: ModelParamsSchema, response: { 200: VersionListSchema, ...errorResponses(404) } } },
     async (request) => {
       const model = await app.models.get(request.params.model);
       return { versions: await app.models.listVersions(model.id) };
@@ -19,7 +19,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
 
   routes.get(
     '/v1/models/:model/versions/:version',
-    { schema: { tags: ['versions'], operationId: 'getVersion', summary: 'One trained version', params: VersionParamsSchema, response: { 200: VersionSchema, ...errorResponses(404) } } },
+    { config: { access: 'predict' }, schema: { tags: ['versions'], operationId: 'getVersion', summary: 'One trained version', params: VersionParamsSchema, response: { 200: VersionSchema, ...errorResponses(404) } } },
     async (request) => {
       const model = await app.models.get(request.params.model);
       return app.models.getVersion(model.id, request.params.version);
@@ -29,6 +29,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
   routes.get(
     '/v1/models/:model/versions/:version/artifact',
     {
+      config: { access: 'predict' },
       schema: {
         tags: ['versions'],
         operationId: 'getArtifact',
@@ -43,6 +44,7 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
   routes.get(
     '/v1/models/:model/versions/:version/artifact/:file',
     {
+      config: { access: 'predict' },
       schema: {
         tags: ['versions'],
         operationId: 'getArtifactFile',
