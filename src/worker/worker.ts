@@ -11,7 +11,7 @@ import type { JobStore } from '../jobs/job-store.js';
 import type { JobRecord } from '../jobs/record.js';
 import { isTerminal } from '../jobs/status.js';
 import type { Metrics } from '../metrics.js';
-import { TRAINING_QUEUE, queuePrefix } from '../queue/training-queue.js';
+import { TRAINING_QUEUE, createTrainingQueue, queuePrefix } from '../queue/training-queue.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
 import { loadDataset } from '../registry/dataset-loader.js';
 import type { DatasetStore } from '../registry/dataset-store.js';
@@ -20,6 +20,7 @@ import type { ModelStore } from '../registry/model-store.js';
 import type { BackendInfo } from '../tf/backend.js';
 import { chooseEngine } from './engine.js';
 import { jobErrorOf } from './job-error.js';
+import { queueFailure, reconcilePeriodically } from './reconcile.js';
 import { TrainingProcesses } from './training-process.js';
 
 export interface WorkerDeps {
@@ -79,13 +80,32 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
   holder.worker = worker;
   worker.on('error', (error) => deps.logger.error({ err: error }, 'worker error'));
   worker.on('stalled', (jobId) => deps.logger.warn({ job: jobId }, 'job stalled: its worker died; it goes back to the queue'));
+  // runJob records every end it sees; this catches the ones it could not write (Redis away past REDIS_WAIT_MS).
+  worker.on('failed', (job, error) => {
+    if (!job?.id) return;
+    const jobId = job.id;
+    void endJob(deps.logger.child({ job: jobId }), () => deps.jobs.fail(jobId, queueFailure(error.message))).catch((failure: unknown) =>
+      deps.logger.warn({ err: failure, job: jobId }, 'could not record the queue\'s failure of a job; reconciliation will'),
+    );
+  });
+
+  // Jobs failed inside BullMQ's own scripts (a worker dead too often) raise no event here: reconciliation finds them.
+  const queue = createTrainingQueue(deps.connection, deps.config.KEY_PREFIX);
+  queue.on('error', (error) => deps.logger.warn({ err: error }, 'queue'));
+  const reconciliation = reconcilePeriodically(
+    { jobs: deps.jobs, queue, logger: deps.logger, enqueueGraceMs: deps.config.RECONCILE_INTERVAL_MS },
+    deps.config.RECONCILE_INTERVAL_MS,
+  );
+  await reconciliation.first;
 
   return {
     worker,
     async close() {
       closing = true;
+      await reconciliation.stop();
       await worker.close();
       processes.close();
+      await queue.close();
       await stopListening();
     },
   };
