@@ -51,6 +51,9 @@ export const ConfigSchema = z.object({
   JOB_LOCK_MS: positiveInt
     .default(30_000)
     .describe('a running job whose worker has not renewed its lock for this long is taken by another worker'),
+  REDIS_WAIT_MS: positiveInt
+    .default(60_000)
+    .describe('how long a worker\'s registry writes wait for Redis to come back during an outage before its job fails'),
   RECONCILE_INTERVAL_MS: positiveInt
     .default(30_000)
     .describe('how often a worker checks queued and running jobs against the queue, failing those the queue failed or lost (also at its start)'),
