@@ -49,7 +49,7 @@ export const ConfigSchema = z.object({
   MODEL_CACHE_SIZE: positiveInt.default(16).describe('trained versions kept loaded for predict'),
   JOB_ATTEMPTS: positiveInt.default(3).describe('times a job is taken again after its worker died'),
   JOB_LOCK_MS: positiveInt
-    .default(30_000)
+    .default(10_000)
     .describe('a running job whose worker has not renewed its lock for this long is taken by another worker'),
   REDIS_WAIT_MS: positiveInt
     .default(60_000)

@@ -9,7 +9,8 @@ let service: TestService;
 
 before(async () => {
   redis = await startRestartableRedis();
-  service = await startService({ env: { REDIS_URL: redis.url } });
+  // A lock far longer than the outage: this test is about the registry writes, not about a lapsed lock handing the job on.
+  service = await startService({ env: { REDIS_URL: redis.url, JOB_LOCK_MS: '60000' } });
   const created = await service.request('POST', '/v1/models', { ...IRIS, name: 'iris' });
   assert.equal(created.status, 201, JSON.stringify(created.body));
 });
