@@ -13,10 +13,11 @@ import { isTerminal } from '../jobs/status.js';
 import type { Metrics } from '../metrics.js';
 import { TRAINING_QUEUE, createTrainingQueue, queuePrefix } from '../queue/training-queue.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
-import { loadDataset } from '../registry/dataset-loader.js';
+import { loadDataset, releaseJobDataset } from '../registry/dataset-loader.js';
 import type { DatasetStore } from '../registry/dataset-store.js';
-import { saveModelArtifacts } from '../registry/model-artifacts.js';
-import type { ModelStore } from '../registry/model-store.js';
+import { jobArtifactKey, saveModelArtifacts } from '../registry/model-artifacts.js';
+import type { AddVersionInput, ModelStore } from '../registry/model-store.js';
+import type { VersionRecord } from '../registry/records.js';
 import type { BackendInfo } from '../tf/backend.js';
 import { chooseEngine } from './engine.js';
 import { jobErrorOf } from './job-error.js';
@@ -66,6 +67,9 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
         await job.moveToWait(token);
         throw new WaitingError();
       }
+      // Data sent inline belongs to its job alone: once the job has ended, nothing will read it again.
+      const ended = await deps.jobs.get(job_id);
+      if (isTerminal(ended.status)) await releaseJobDataset(deps.artifacts, ended.dataset);
     },
     {
       connection: deps.connection,
@@ -182,9 +186,9 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
     });
     if (result.outcome === 'cancelled') return await endJob(log, () => jobs.cancel(jobId));
 
-    const artifact = `models/${record.model_id}/jobs/${jobId}`;
+    const artifact = jobArtifactKey(record.model_id, jobId);
     await saveModelArtifacts(deps.artifacts, artifact, result.artifacts);
-    const version = await deps.models.addVersion(record.model_id, {
+    const version = await addVersionOrDiscard(deps, artifact, record.model_id, {
       job_id: jobId,
       summary: result.summary,
       metrics: result.metrics,
@@ -208,6 +212,16 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
     }
     log.warn({ err: error }, 'training failed');
     await endJob(log, () => jobs.fail(jobId, jobErrorOf(error)));
+  }
+}
+
+/** The version's record, or, when that fails (the model was deleted meanwhile), its files gone too. */
+async function addVersionOrDiscard(deps: WorkerDeps, artifact: string, modelId: string, input: AddVersionInput): Promise<VersionRecord> {
+  try {
+    return await deps.models.addVersion(modelId, input);
+  } catch (error) {
+    await deps.artifacts.delete(artifact);
+    throw error;
   }
 }
 
