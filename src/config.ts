@@ -76,8 +76,14 @@ export const ConfigSchema = z.object({
   MODEL_CACHE_SIZE: positiveInt.default(16).describe('trained versions kept loaded for predict'),
   JOB_ATTEMPTS: positiveInt.default(3).describe('times a job is taken again after its worker died'),
   JOB_LOCK_MS: positiveInt
-    .default(30_000)
+    .default(10_000)
     .describe('a running job whose worker has not renewed its lock for this long is taken by another worker'),
+  REDIS_WAIT_MS: positiveInt
+    .default(60_000)
+    .describe('how long a worker\'s registry writes wait for Redis to come back during an outage before its job fails'),
+  RECONCILE_INTERVAL_MS: positiveInt
+    .default(30_000)
+    .describe('how often a worker checks queued and running jobs against the queue, failing those the queue failed or lost (also at its start)'),
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(6000).describe('requests one client may make to /v1 per window; 0 turns the limit off'),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000).describe('the rate limit window'),
   API_KEYS: z

@@ -11,7 +11,8 @@ import { Metrics, serveMetrics } from './metrics.js';
 import { createQueueConnection, createTrainingQueue, type TrainingQueue } from './queue/training-queue.js';
 import { openArtifactStore } from './registry/artifact-stores.js';
 import type { ArtifactStore } from './registry/artifacts.js';
-import { createRedisStores } from './registry/stores.js';
+import { createPatientConnection } from './registry/connection.js';
+import { createRedisStores, type Stores } from './registry/stores.js';
 import { selectBackend } from './tf/backend.js';
 import { startTrainingWorker, type TrainingWorker } from './worker/worker.js';
 
@@ -81,11 +82,12 @@ async function main(): Promise<void> {
   let queue: TrainingQueue | undefined;
   let worker: TrainingWorker | undefined;
   let metricsServer: Server | undefined;
-  const queueConnections: Redis[] = [];
+  const connections: Redis[] = [];
+  let workerStores: Stores | undefined;
 
   if (command === 'api' || command === 'all') {
     const connection = createQueueConnection(redisUrl);
-    queueConnections.push(connection);
+    connections.push(connection);
     queue = createTrainingQueue(connection, config.KEY_PREFIX);
     queue.on('error', (error) => logger.warn({ err: error }, 'queue'));
     app = await buildApp({ config, redis, stores, artifacts, queue, backend, logger, lifecycle, metrics });
@@ -93,8 +95,13 @@ async function main(): Promise<void> {
   }
   if (command === 'worker' || command === 'all') {
     const connection = createQueueConnection(redisUrl);
-    queueConnections.push(connection);
-    worker = await startTrainingWorker({ config, connection, ...stores, artifacts, backend, logger, metrics });
+    connections.push(connection);
+    // The worker's own registry connection: it waits out a Redis outage, where the API's fails fast.
+    const patient = createPatientConnection(redisUrl, config.REDIS_WAIT_MS);
+    patient.on('error', (error) => logger.warn({ err: error }, 'redis (worker)'));
+    connections.push(patient);
+    workerStores = createRedisStores({ redis: patient, prefix: config.KEY_PREFIX });
+    worker = await startTrainingWorker({ config, connection, ...workerStores, artifacts, backend, logger, metrics });
     logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker taking training jobs');
     if (!app && config.WORKER_METRICS_PORT !== undefined) {
       metricsServer = await serveMetrics(metrics, config.WORKER_METRICS_PORT, config.HOST);
@@ -118,8 +125,9 @@ async function main(): Promise<void> {
     metricsServer?.close();
     await queue?.close();
     await stores.close();
+    await workerStores?.close();
     await redis.quit().catch(() => undefined);
-    for (const connection of queueConnections) await connection.quit().catch(() => undefined);
+    for (const connection of connections) await connection.quit().catch(() => undefined);
     await localRedis?.stop();
     logger.info('stopped');
     process.exit(0);

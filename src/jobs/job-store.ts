@@ -37,8 +37,8 @@ export interface JobStore {
   setEngine(id: string, engine: JobEngine, note: string | null): Promise<JobRecord>;
   /**
    * Records one finished epoch of a running job (`progress.epoch` counts the
-   * epochs finished, from 1) and publishes it. Returns cancel_requested, so a worker notices a cancel even
-   * if it missed the pub/sub message.
+   * epochs finished, from 1) and publishes it; an epoch already recorded is not added again. Returns
+   * cancel_requested, so a worker notices a cancel even if it missed the pub/sub message.
    */
   appendEpoch(id: string, progress: JobProgress, logs: Record<string, number>): Promise<{ cancel_requested: boolean }>;
   /** running → queued: a worker shutting down gives the job back for another to start afresh. */
@@ -161,7 +161,7 @@ export class RedisJobStore implements JobStore {
       this.redis,
       'appendEpoch',
       [this.keys.job(id), this.keys.epochs(id)],
-      [JSON.stringify(logs), JSON.stringify(progress), JSON.stringify(timestamp()), JSON.stringify('running')],
+      [JSON.stringify(logs), JSON.stringify(progress), JSON.stringify(timestamp()), JSON.stringify('running'), progress.epoch],
     );
     if (reply === -1) notFound('job', id);
     if (reply === 0) throw new ConflictError(`job ${id} is no longer running`);

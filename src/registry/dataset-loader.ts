@@ -27,6 +27,11 @@ export async function loadDataset(sources: DatasetSources, ref: DatasetRef | Sto
   return inlineDataset(ref);
 }
 
+/** Removes the data a job carried inline once the job has ended; stored datasets and built-ins outlive their jobs. */
+export async function releaseJobDataset(artifacts: Pick<ArtifactStore, 'delete'>, ref: StoredDatasetRef): Promise<void> {
+  if (ref.kind === 'inline') await artifacts.delete(ref.artifact);
+}
+
 async function readStored(sources: DatasetSources, artifact: string): Promise<Dataset> {
   const names = await sources.artifacts.list(artifact);
   const files: Record<string, Uint8Array> = {};

@@ -4,6 +4,16 @@ import type { ArtifactStore } from './artifacts.js';
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
 
+/** Every file a model's jobs write lives under this key, so deleting the model removes them all. */
+export function modelArtifactsFolder(modelId: string): string {
+  return `models/${modelId}`;
+}
+
+/** Where a job saves the version it trained. */
+export function jobArtifactKey(modelId: string, jobId: string): string {
+  return `${modelArtifactsFolder(modelId)}/jobs/${jobId}`;
+}
+
 /**
  * Writes a model in the TensorFlow.js layers format, as `tf.io.fileSystem`
  * would: `model.json` (topology, training config, one weights-manifest group)

@@ -30,7 +30,10 @@ export interface ModelStore {
   update(idOrName: string, patch: ModelPatch): Promise<ModelRecord>;
   /** Deletes the model and its version records, and returns them so the caller can delete their artifacts. */
   delete(idOrName: string): Promise<DeletedModel>;
-  /** Allocates the model's next version number atomically, so concurrent completions get distinct ones. */
+  /**
+   * Allocates the model's next version number atomically, so concurrent completions get distinct ones.
+   * A job adds one version: adding its version again returns the one it added.
+   */
   addVersion(modelIdOrName: string, input: AddVersionInput): Promise<VersionRecord>;
   getVersion(modelIdOrName: string, version: number): Promise<VersionRecord>;
   /** Oldest first. */
@@ -118,9 +121,9 @@ export class RedisModelStore implements ModelStore {
     // The script splices the number it allocates between these two halves of the record's JSON.
     const head = `{"model_id":${JSON.stringify(modelId)},"version":`;
     const tail = `,${JSON.stringify({ created_at, ...facts }).slice(1)}`;
-    const version = await runScript(this.redis, 'addVersion', [this.keys.model(modelId), this.keys.versions(modelId)], [head, tail, JSON.stringify(created_at), this.keys.modelEvents]);
-    if (typeof version !== 'number' || version === 0) return notFound('model', modelIdOrName);
-    return VersionRecordSchema.parse({ model_id: modelId, version, created_at, ...facts });
+    const stored = await runScript(this.redis, 'addVersion', [this.keys.model(modelId), this.keys.versions(modelId)], [head, tail, JSON.stringify(created_at), facts.job_id, this.keys.modelEvents]);
+    if (typeof stored !== 'string') return notFound('model', modelIdOrName);
+    return VersionRecordSchema.parse(JSON.parse(stored));
   }
 
   async getVersion(modelIdOrName: string, version: number): Promise<VersionRecord> {

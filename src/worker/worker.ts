@@ -11,15 +11,17 @@ import type { JobStore } from '../jobs/job-store.js';
 import type { JobRecord } from '../jobs/record.js';
 import { isTerminal } from '../jobs/status.js';
 import type { Metrics } from '../metrics.js';
-import { TRAINING_QUEUE, queuePrefix } from '../queue/training-queue.js';
+import { TRAINING_QUEUE, createTrainingQueue, queuePrefix } from '../queue/training-queue.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
-import { loadDataset } from '../registry/dataset-loader.js';
+import { loadDataset, releaseJobDataset } from '../registry/dataset-loader.js';
 import type { DatasetStore } from '../registry/dataset-store.js';
-import { saveModelArtifacts } from '../registry/model-artifacts.js';
-import type { ModelStore } from '../registry/model-store.js';
+import { jobArtifactKey, saveModelArtifacts } from '../registry/model-artifacts.js';
+import type { AddVersionInput, ModelStore } from '../registry/model-store.js';
+import type { VersionRecord } from '../registry/records.js';
 import type { BackendInfo } from '../tf/backend.js';
 import { chooseEngine } from './engine.js';
 import { jobErrorOf } from './job-error.js';
+import { queueFailure, reconcilePeriodically } from './reconcile.js';
 import { TrainingProcesses } from './training-process.js';
 
 export interface WorkerDeps {
@@ -65,6 +67,9 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
         await job.moveToWait(token);
         throw new WaitingError();
       }
+      // Data sent inline belongs to its job alone: once the job has ended, nothing will read it again.
+      const ended = await deps.jobs.get(job_id);
+      if (isTerminal(ended.status)) await releaseJobDataset(deps.artifacts, ended.dataset);
     },
     {
       connection: deps.connection,
@@ -79,13 +84,32 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
   holder.worker = worker;
   worker.on('error', (error) => deps.logger.error({ err: error }, 'worker error'));
   worker.on('stalled', (jobId) => deps.logger.warn({ job: jobId }, 'job stalled: its worker died; it goes back to the queue'));
+  // runJob records every end it sees; this catches the ones it could not write (Redis away past REDIS_WAIT_MS).
+  worker.on('failed', (job, error) => {
+    if (!job?.id) return;
+    const jobId = job.id;
+    void endJob(deps.logger.child({ job: jobId }), () => deps.jobs.fail(jobId, queueFailure(error.message))).catch((failure: unknown) =>
+      deps.logger.warn({ err: failure, job: jobId }, 'could not record the queue\'s failure of a job; reconciliation will'),
+    );
+  });
+
+  // Jobs failed inside BullMQ's own scripts (a worker dead too often) raise no event here: reconciliation finds them.
+  const queue = createTrainingQueue(deps.connection, deps.config.KEY_PREFIX);
+  queue.on('error', (error) => deps.logger.warn({ err: error }, 'queue'));
+  const reconciliation = reconcilePeriodically(
+    { jobs: deps.jobs, queue, logger: deps.logger, enqueueGraceMs: deps.config.RECONCILE_INTERVAL_MS },
+    deps.config.RECONCILE_INTERVAL_MS,
+  );
+  await reconciliation.first;
 
   return {
     worker,
     async close() {
       closing = true;
+      await reconciliation.stop();
       await worker.close();
       processes.close();
+      await queue.close();
       await stopListening();
     },
   };
@@ -162,9 +186,9 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
     });
     if (result.outcome === 'cancelled') return await endJob(log, () => jobs.cancel(jobId));
 
-    const artifact = `models/${record.model_id}/jobs/${jobId}`;
+    const artifact = jobArtifactKey(record.model_id, jobId);
     await saveModelArtifacts(deps.artifacts, artifact, result.artifacts);
-    const version = await deps.models.addVersion(record.model_id, {
+    const version = await addVersionOrDiscard(deps, artifact, record.model_id, {
       job_id: jobId,
       summary: result.summary,
       metrics: result.metrics,
@@ -188,6 +212,16 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
     }
     log.warn({ err: error }, 'training failed');
     await endJob(log, () => jobs.fail(jobId, jobErrorOf(error)));
+  }
+}
+
+/** The version's record, or, when that fails (the model was deleted meanwhile), its files gone too. */
+async function addVersionOrDiscard(deps: WorkerDeps, artifact: string, modelId: string, input: AddVersionInput): Promise<VersionRecord> {
+  try {
+    return await deps.models.addVersion(modelId, input);
+  } catch (error) {
+    await deps.artifacts.delete(artifact);
+    throw error;
   }
 }
 

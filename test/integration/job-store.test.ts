@@ -273,6 +273,19 @@ describe('jobs', () => {
     await assert.rejects(jobs.appendEpoch('job_nope', { epoch: 1, epochs: 3 }, { loss: 1 }), isNotFound);
   });
 
+  it('records an epoch once when its write comes again, as one resent after a reconnect does', async () => {
+    const { jobs } = freshStores();
+    const job = await jobs.create(jobInput());
+    await jobs.start(job.id, BACKEND);
+    await jobs.appendEpoch(job.id, { epoch: 1, epochs: 3 }, { loss: 0.9 });
+    await jobs.appendEpoch(job.id, { epoch: 1, epochs: 3 }, { loss: 0.9 });
+    await jobs.appendEpoch(job.id, { epoch: 2, epochs: 3 }, { loss: 0.5 });
+    await jobs.appendEpoch(job.id, { epoch: 2, epochs: 3 }, { loss: 0.5 });
+    const read = await jobs.get(job.id);
+    assert.deepEqual(read.history, { loss: [0.9, 0.5] });
+    assert.deepEqual(read.progress, { epoch: 2, epochs: 3 });
+  });
+
   it('publishes a status event with every transition', async () => {
     const { jobs, events } = freshStores();
     const job = await jobs.create(jobInput());

@@ -65,6 +65,18 @@ describe('models', () => {
     await assert.rejects(models.get('nope'), isNotFound);
   });
 
+  it("adds one version per job: adding a job's version again returns the one it added", async () => {
+    const models = freshStore();
+    const model = await models.create({ name: 'once', definition });
+    const first = await models.addVersion(model.id, versionInput('job_once', 0.4));
+    const again = await models.addVersion(model.id, versionInput('job_once', 0.4));
+    assert.deepEqual(again, first);
+    const other = await models.addVersion(model.id, versionInput('job_other'));
+    assert.equal(other.version, 2);
+    assert.deepEqual((await models.listVersions(model.id)).map((v) => [v.version, v.job_id]), [[1, 'job_once'], [2, 'job_other']]);
+    assert.equal((await models.get(model.id)).latest_version, 2);
+  });
+
   it('keeps every key under the prefix', async () => {
     const models = freshStore();
     const model = await models.create({ name: 'keys', definition });

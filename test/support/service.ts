@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { Metrics } from '../../src/metrics.js';
 import { createQueueConnection, createTrainingQueue, type TrainingQueue } from '../../src/queue/training-queue.js';
 import { FileArtifactStore } from '../../src/registry/file-artifact-store.js';
+import { createPatientConnection } from '../../src/registry/connection.js';
 import { createRedisStores, type Stores } from '../../src/registry/stores.js';
 import { selectBackend, type BackendName } from '../../src/tf/backend.js';
 import { startTrainingWorker, type TrainingWorker } from '../../src/worker/worker.js';
@@ -61,13 +62,17 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
-  const workerConnections: Redis[] = [];
+  // The workers' registry connection, as `modelyard worker` opens it: it waits out a Redis outage.
+  const patient = createPatientConnection(redis.url, config.REDIS_WAIT_MS);
+  patient.on('error', () => undefined);
+  const workerStores = createRedisStores({ redis: patient, prefix: redis.prefix, onError: () => undefined });
+  const workerConnections: Redis[] = [patient];
   const workers: TrainingWorker[] = [];
   for (let i = 0; i < (options.workers ?? 1); i++) {
     const connection = createQueueConnection(redis.url);
     connection.on('error', () => undefined);
     workerConnections.push(connection);
-    workers.push(await startTrainingWorker({ config, connection, ...stores, artifacts, backend, logger, metrics }));
+    workers.push(await startTrainingWorker({ config, connection, ...workerStores, artifacts, backend, logger, metrics }));
   }
 
   const request: TestService['request'] = async (method, path, body, headers = {}) => {
@@ -104,6 +109,7 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
       await app.close();
       await queue.close();
       await stores.close();
+      await workerStores.close();
       for (const connection of [queueConnection, ...workerConnections]) await connection.quit().catch(() => undefined);
       await client.quit().catch(() => undefined);
       await redis.cleanup();

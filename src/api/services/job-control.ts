@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError } from '../../errors.js';
 import { jobStatusEvent, type JobEvent, type JobRecord } from '../../jobs/record.js';
 import { JobStatusSchema, isTerminal } from '../../jobs/status.js';
+import { releaseJobDataset } from '../../registry/dataset-loader.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -15,7 +16,7 @@ function endsStream(status: unknown): boolean {
  * A queued job is taken off the queue and cancelled at once; a running one is
  * asked to stop, and its worker stops at the next batch and records `cancelled`.
  */
-export async function cancelJob(deps: Pick<FastifyInstance, 'jobs' | 'queue'>, id: string): Promise<{ job: JobRecord; immediate: boolean }> {
+export async function cancelJob(deps: Pick<FastifyInstance, 'jobs' | 'queue' | 'artifacts'>, id: string): Promise<{ job: JobRecord; immediate: boolean }> {
   const job = await deps.jobs.get(id);
   if (isTerminal(job.status)) throw new ConflictError(`job ${id} is already ${job.status}`);
   if (job.status === 'queued') {
@@ -24,7 +25,10 @@ export async function cancelJob(deps: Pick<FastifyInstance, 'jobs' | 'queue'>, i
     const removed = queued ? await queued.remove().then(() => true, () => false) : false;
     if (removed) {
       try {
-        return { job: await deps.jobs.cancelQueued(id), immediate: true };
+        const cancelled = await deps.jobs.cancelQueued(id);
+        // No worker will see this job again, so its data goes here.
+        await releaseJobDataset(deps.artifacts, cancelled.dataset);
+        return { job: cancelled, immediate: true };
       } catch (error) {
         // It ended meanwhile; requestCancel says how.
         if (!(error instanceof ConflictError)) throw error;

@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { checkModel, inputShapeOf, type ModelDefinition, type ModelLimits } from '../../models/index.js';
+import { ConflictError } from '../../errors.js';
+import { isTerminal } from '../../jobs/status.js';
+import { modelArtifactsFolder } from '../../registry/model-artifacts.js';
 import type { ModelRecord } from '../../registry/records.js';
+import { cancelJob } from './job-control.js';
 
 /**
  * Stores a definition once it is known to build: with its input shape it is
@@ -22,9 +26,25 @@ export function limitsOf(deps: Pick<FastifyInstance, 'config'>): ModelLimits {
   return { maxParams: deps.config.MAX_PARAMS, maxLayers: deps.config.MAX_LAYERS };
 }
 
-/** The model's records first, then its files: a crash between leaves files nobody refers to, never a record without files. */
-export async function deleteModel(deps: Pick<FastifyInstance, 'models' | 'modelCache' | 'artifacts'>, idOrName: string): Promise<void> {
-  const deleted = await deps.models.delete(idOrName);
+/**
+ * Its queued and running jobs are cancelled first, so none trains on to write
+ * a version nobody can reach; then the model's records, then its files: a crash
+ * between leaves files nobody refers to, never a record without files.
+ */
+export async function deleteModel(deps: Pick<FastifyInstance, 'models' | 'modelCache' | 'artifacts' | 'jobs' | 'queue'>, idOrName: string): Promise<void> {
+  const model = await deps.models.get(idOrName);
+  for (const job of await deps.jobs.list({ model: model.id })) {
+    if (isTerminal(job.status)) continue;
+    try {
+      await cancelJob(deps, job.id);
+    } catch (error) {
+      // It ended meanwhile.
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  const deleted = await deps.models.delete(model.id);
   deps.modelCache.catalog.remove(deleted.model.id);
   for (const version of deleted.versions) await deps.artifacts.delete(version.artifact);
+  // Whatever a job wrote under the model without making it a version (one cut short by the delete).
+  await deps.artifacts.delete(modelArtifactsFolder(deleted.model.id));
 }

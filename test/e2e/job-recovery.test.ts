@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { pino } from 'pino';
+import { createQueueConnection, createTrainingQueue } from '../../src/queue/training-queue.js';
+import { selectBackend, type BackendName } from '../../src/tf/backend.js';
+import { startTrainingWorker } from '../../src/worker/worker.js';
+import { IRIS } from '../support/seed.js';
+import { startService, type TestService } from '../support/service.js';
+
+let service: TestService;
+
+// No worker in this process: each test starts the workers it needs.
+before(async () => {
+  service = await startService({ workers: 0 });
+  const created = await service.request('POST', '/v1/models', { ...IRIS, name: 'iris' });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+});
+after(async () => {
+  await service.close();
+});
+
+// Long enough that a worker is always killed mid-job: every epoch waits on a Redis write.
+const longJob = { model: 'iris', dataset: { builtin: 'iris' }, fit: { epochs: 10_000 } };
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function jobWhere(id: string, what: string, holds: (job: any) => boolean): Promise<any> {
+  return waitUntil(what, async () => {
+    const { body } = await service.request('GET', `/v1/jobs/${id}`);
+    return holds(body) ? body : undefined;
+  });
+}
+
+function startWorkerProcess(): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+    env: {
+      ...process.env,
+      REDIS_URL: service.config.REDIS_URL,
+      KEY_PREFIX: service.config.KEY_PREFIX,
+      DATA_DIR: service.config.DATA_DIR,
+      JOB_ATTEMPTS: '1',
+      JOB_LOCK_MS: '1000',
+      RECONCILE_INTERVAL_MS: '500',
+      LOG_LEVEL: 'error',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+    // Its own process group, so that a kill takes its training process with it, as a machine's death does.
+    detached: true,
+  });
+}
+
+async function killGroup(worker: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (worker.exitCode !== null || worker.signalCode !== null) return;
+  const exited = new Promise((r) => worker.once('exit', r));
+  process.kill(-(worker.pid as number), signal);
+  await exited;
+}
+
+test('a job whose worker dies more often than JOB_ATTEMPTS allows ends failed in the registry, with the reason', async () => {
+  const submitted = await service.request('POST', '/v1/jobs', longJob);
+  assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+  const id = submitted.body.id as string;
+  const workers: ChildProcess[] = [];
+  try {
+    for (const attempt of [1, 2]) {
+      const worker = startWorkerProcess();
+      workers.push(worker);
+      await jobWhere(id, `attempt ${attempt} to train`, (job) => job.status === 'running' && job.attempts === attempt && job.progress.epoch >= 1);
+      await killGroup(worker, 'SIGKILL');
+    }
+    // The third worker finds the job stalled a second time: BullMQ fails it, and the registry follows.
+    workers.push(startWorkerProcess());
+    const failed = await jobWhere(id, 'the job to end', (job) => !['queued', 'running'].includes(job.status));
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error.code, 'worker_lost');
+    assert.match(failed.error.message, /JOB_ATTEMPTS/);
+    assert.equal(failed.attempts, 2);
+    assert.ok(failed.finished_at);
+  } finally {
+    for (const worker of workers) await killGroup(worker, 'SIGTERM');
+  }
+});
+
+test('a record left running whose queue job is gone is failed by the reconciliation at worker start', async () => {
+  const submitted = await service.request('POST', '/v1/jobs', { ...longJob, fit: { epochs: 1 } });
+  const id = submitted.body.id as string;
+  const backend = await selectBackend(process.env.TF_BACKEND as BackendName | undefined);
+  // As a worker would leave it had the queue lost the job under it: running in the registry, absent from the queue.
+  await service.stores.jobs.start(id, { name: backend.name, tensorflow_version: backend.tensorflowVersion });
+  const queueConnection = createQueueConnection(service.redis.url);
+  const queue = createTrainingQueue(queueConnection, service.config.KEY_PREFIX);
+  assert.equal(await queue.remove(id), 1);
+
+  const workerConnection = createQueueConnection(service.redis.url);
+  const worker = await startTrainingWorker({
+    config: service.config,
+    connection: workerConnection,
+    ...service.stores,
+    artifacts: service.artifacts,
+    backend,
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    // The worker's start awaited its first reconciliation: no waiting here.
+    const job = (await service.request('GET', `/v1/jobs/${id}`)).body;
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error.code, 'worker_lost');
+    assert.match(job.error.message, /no longer holds this running job/);
+  } finally {
+    await worker.close();
+    await queue.close();
+    await queueConnection.quit();
+    await workerConnection.quit();
+  }
+});
