@@ -26,6 +26,8 @@ export interface TestService {
   metrics: Metrics;
   /** JSON over real HTTP; the parsed body (null when empty) and the status. */
   request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
+  /** The gRPC service's port, when started with `grpc`. */
+  grpcPort: number | undefined;
   /** Polls a job until it leaves queued/running. */
   waitForJob(id: string, timeoutMs?: number): Promise<any>;
   close(): Promise<void>;
@@ -36,6 +38,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** Where the API and workers log; silent (or TEST_LOG_LEVEL) by default. */
   logger?: Logger;
+  /** Also serve the Open Inference Protocol over gRPC, on a free port. */
+  grpc?: boolean;
 }
 
 /**
@@ -60,6 +64,7 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const grpcPort = options.grpc ? await app.grpcServer.listen(0, '127.0.0.1') : undefined;
 
   const workerConnections: Redis[] = [];
   const workers: TrainingWorker[] = [];
@@ -89,6 +94,7 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
     app,
     workers,
     metrics,
+    grpcPort,
     request,
     async waitForJob(id, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
