@@ -99,7 +99,8 @@ ENV NODE_ENV=production \
 # A named volume mounted here starts out with this folder's owner, so the node user can write.
 RUN mkdir -p /data && chown node:node /data
 WORKDIR /app
-EXPOSE 8080
+# The API, and the Open Inference Protocol over gRPC (GRPC_PORT).
+EXPOSE 8080 8081
 # The api answers GET /healthz on PORT; a worker serves no HTTP unless WORKER_METRICS_PORT
 # is set, and then it answers GET /metrics there (docker-compose.yml sets it for workers).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
@@ -120,6 +121,7 @@ COPY --from=compile /app/dist ./dist
 COPY package.json ./
 COPY dashboard ./dashboard
 COPY assets ./assets
+COPY proto ./proto
 # The toolkit mounts the driver's compute libraries only when asked for them. Growing GPU
 # memory as needed (instead of TensorFlow taking all of it) lets several workers share a GPU.
 ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility \
@@ -138,3 +140,4 @@ COPY --from=compile /app/dist ./dist
 COPY package.json ./
 COPY dashboard ./dashboard
 COPY assets ./assets
+COPY proto ./proto

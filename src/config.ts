@@ -100,6 +100,13 @@ export const ConfigSchema = z.object({
     .transform((value) => (value ? value.split(',').map((origin) => origin.trim()).filter(Boolean) : []))
     .pipe(z.array(z.string().refine(isOrigin, 'expected `*` or origins such as https://app.example.com, comma-separated')))
     .describe('comma-separated origins (`https://app.example.com`) browsers may call the API from, `*` for any; unset: CORS off'),
+  GRPC_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(8081)
+    .describe('port of the Open Inference Protocol (V2) gRPC service, `inference.GRPCInferenceService`, on HOST; 0 disables it'),
   METRICS_PORT: z.coerce
     .number()
     .int()

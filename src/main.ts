@@ -92,6 +92,10 @@ async function main(): Promise<void> {
     queue.on('error', (error) => logger.warn({ err: error }, 'queue'));
     app = await buildApp({ config, redis, stores, artifacts, queue, backend, logger, lifecycle, metrics });
     await app.listen({ port: config.PORT, host: config.HOST });
+    if (config.GRPC_PORT > 0) {
+      await app.grpcServer.listen(config.GRPC_PORT, config.HOST);
+      logger.info({ port: config.GRPC_PORT }, 'Open Inference Protocol (V2) over gRPC: inference.GRPCInferenceService');
+    }
   }
   if (command === 'worker' || command === 'all') {
     const connection = createQueueConnection(redisUrl);

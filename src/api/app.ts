@@ -8,6 +8,7 @@ import type { TrainingQueue } from '../queue/training-queue.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
 import type { Stores } from '../registry/stores.js';
 import type { BackendInfo } from '../tf/backend.js';
+import grpcServerPlugin from './grpc-server.js';
 import { ModelCache } from './model-cache.js';
 import authPlugin from './plugins/auth.js';
 import dashboardPlugin from './plugins/dashboard.js';
@@ -107,5 +108,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsPlugin);
   for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, v2Routes, jobRoutes, datasetRoutes]) await app.register(routes);
   await app.register(dashboardPlugin);
+  await app.register(grpcServerPlugin, { keys: config.API_KEYS, maxMessageBytes: config.BODY_LIMIT });
   return app;
 }

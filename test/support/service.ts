@@ -27,6 +27,8 @@ export interface TestService {
   metrics: Metrics;
   /** JSON over real HTTP; the parsed body (null when empty) and the status. */
   request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }>;
+  /** The gRPC service's port, when started with `grpc`. */
+  grpcPort: number | undefined;
   /** Polls a job until it leaves queued/running. */
   waitForJob(id: string, timeoutMs?: number): Promise<any>;
   close(): Promise<void>;
@@ -37,6 +39,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** Where the API and workers log; silent (or TEST_LOG_LEVEL) by default. */
   logger?: Logger;
+  /** Also serve the Open Inference Protocol over gRPC, on a free port. */
+  grpc?: boolean;
 }
 
 /**
@@ -61,6 +65,7 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const grpcPort = options.grpc ? await app.grpcServer.listen(0, '127.0.0.1') : undefined;
 
   // The workers' registry connection, as `modelyard worker` opens it: it waits out a Redis outage.
   const patient = createPatientConnection(redis.url, config.REDIS_WAIT_MS);
@@ -94,6 +99,7 @@ export async function startService(options: ServiceOptions = {}): Promise<TestSe
     app,
     workers,
     metrics,
+    grpcPort,
     request,
     async waitForJob(id, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;

@@ -35,7 +35,7 @@ function send(reply: FastifyReply, status: number, code: string, message: string
 }
 
 /** Redis being away is the one server-side failure a client should retry, not report. */
-function isRedisUnavailable(error: Error): boolean {
+export function isRedisUnavailable(error: Error): boolean {
   return /ECONNREFUSED|Connection is closed|Stream isn't writeable|max retries per request|ENOTFOUND/i.test(error.message);
 }
 

@@ -18,8 +18,8 @@ import {
 import { v2InferJson, v2ModelMetadata, v2ModelReady } from '../services/serving.js';
 import { pingWithin } from './health.js';
 
-const SERVER_NAME = 'modelyard';
-const SERVER_VERSION = z.object({ version: z.string() }).parse(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'))).version;
+export const SERVER_NAME = 'modelyard';
+export const SERVER_VERSION = z.object({ version: z.string() }).parse(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'))).version;
 
 /** Redis being away: the one server-side failure a client should retry. */
 const REDIS_AWAY = /ECONNREFUSED|Connection is closed|Stream isn't writeable|max retries per request|ENOTFOUND/i;

@@ -156,8 +156,20 @@ export async function v2ModelReady(deps: Pick<Deps, 'modelCache'>, idOrName: str
   return { name: model.name, version: String(loaded.record.version), ready: true };
 }
 
-/** An inference response's JSON, written from the model's output array as /v1 predict's is. */
-export async function v2InferJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrName: string, request: V2InferRequest, version?: string): Promise<string> {
+/** One output tensor of an inference: the model's output array as it came, or the class names of its rows. */
+export type V2Output =
+  | { name: typeof V2_OUTPUT; datatype: 'FP32'; shape: number[]; data: Float32Array }
+  | { name: typeof V2_CLASSES; datatype: 'BYTES'; shape: number[]; data: string[] };
+
+export interface V2Inference {
+  model_name: string;
+  model_version: string;
+  id?: string;
+  outputs: V2Output[];
+}
+
+/** An inference under the protocol, whatever carries it: the requested outputs, in the order asked. */
+export async function v2Infer(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrName: string, request: V2InferRequest, version?: string): Promise<V2Inference> {
   const timer = deps.metrics.predictDuration.startTimer();
   const { model, loaded } = await serve(deps, idOrName, v2Version(idOrName, version));
   const classNames = loaded.record.class_names;
@@ -173,14 +185,23 @@ export async function v2InferJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, id
   const x = loaded.preprocess(v2InputToArray(input, loaded.sampleShape, 'inputs[0]'), 'inputs[0]');
   const predictions = await loaded.batcher.predict(x);
   const rows = predictions.shape[0] ?? 0;
-  const outputs = requested.map((name) => {
+  const outputs = requested.map((name): V2Output => {
     if (name === V2_CLASSES && classNames) {
-      const classes = argmaxRows(predictions.data, rows).map((i) => classNames[i] ?? String(i));
-      return `{"name":"${V2_CLASSES}","datatype":"BYTES","shape":[${rows}],"data":${JSON.stringify(classes)}}`;
+      return { name: V2_CLASSES, datatype: 'BYTES', shape: [rows], data: argmaxRows(predictions.data, rows).map((i) => classNames[i] ?? String(i)) };
     }
-    return `{"name":"${V2_OUTPUT}","datatype":"FP32","shape":${JSON.stringify(predictions.shape)},"data":${predictionsJson(predictions.data, [predictions.data.length])}}`;
+    return { name: V2_OUTPUT, datatype: 'FP32', shape: [...predictions.shape], data: predictions.data };
   });
   timer({ model: model.name });
-  const id = request.id === undefined ? '' : `,"id":${JSON.stringify(request.id)}`;
-  return `{"model_name":${JSON.stringify(model.name)},"model_version":"${loaded.record.version}"${id},"outputs":[${outputs.join(',')}]}`;
+  return { model_name: model.name, model_version: String(loaded.record.version), ...(request.id === undefined ? {} : { id: request.id }), outputs };
+}
+
+/** An inference response's JSON, written from the model's output array as /v1 predict's is. */
+export async function v2InferJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrName: string, request: V2InferRequest, version?: string): Promise<string> {
+  const inference = await v2Infer(deps, idOrName, request, version);
+  const outputs = inference.outputs.map((output) => {
+    const head = `{"name":"${output.name}","datatype":"${output.datatype}","shape":${JSON.stringify(output.shape)},"data":`;
+    return output.datatype === 'BYTES' ? `${head}${JSON.stringify(output.data)}}` : `${head}${predictionsJson(output.data, [output.data.length])}}`;
+  });
+  const id = inference.id === undefined ? '' : `,"id":${JSON.stringify(inference.id)}`;
+  return `{"model_name":${JSON.stringify(inference.model_name)},"model_version":"${inference.model_version}"${id},"outputs":[${outputs.join(',')}]}`;
 }
