@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'rate_limited',
   'internal_error',
+  'insufficient_storage',
   'unavailable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

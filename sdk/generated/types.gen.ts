@@ -710,7 +710,7 @@ export type Error = {
         /**
          * machine-readable, for programs to switch on; `message` is for people
          */
-        code: 'bad_request' | 'bad_url' | 'invalid_json' | 'invalid_multipart' | 'nesting_too_deep' | 'validation_error' | 'unauthorized' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'not_acceptable' | 'conflict' | 'not_trained' | 'payload_too_large' | 'uri_too_long' | 'header_too_large' | 'request_timeout' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'unavailable';
+        code: 'bad_request' | 'bad_url' | 'invalid_json' | 'invalid_multipart' | 'nesting_too_deep' | 'validation_error' | 'unauthorized' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'not_acceptable' | 'conflict' | 'not_trained' | 'payload_too_large' | 'uri_too_long' | 'header_too_large' | 'request_timeout' | 'unsupported_media_type' | 'rate_limited' | 'internal_error' | 'insufficient_storage' | 'unavailable';
         message: string;
         details?: Array<{
             path: string;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { rawRequest } from '../support/raw-http.js';
 import { IRIS, NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
@@ -147,6 +148,14 @@ test('the event stream of a finished job replays its epochs and closes, with the
   const chunks = (await response.text()).trim().split('\n\n');
   assert.match(chunks[0] ?? '', /^event: status\ndata: .*"completed"/);
   assert.equal(chunks.filter((chunk) => chunk.startsWith('event: epoch')).length, 300);
+});
+
+test('the event stream honours a client that asks to close the connection', async () => {
+  const response = await rawRequest(service.url, `GET /v1/jobs/${submitted.body.id}/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  assert.equal(response.status, 200);
+  // A forced keep-alive held this socket open until the server's keep-alive timeout, 72 s.
+  assert.equal(response.headers.connection, 'close');
+  assert.match(response.body, /\r\n0\r\n\r\n$/, 'the chunked body ends');
 });
 
 test('instances of the wrong shape are a 400 naming what was expected and found', async () => {

@@ -34,6 +34,11 @@ function send(reply: FastifyReply, status: number, code: string, message: string
   return reply.code(status).type('application/json').send(body);
 }
 
+/** The disk (or the quota) under DATA_DIR is full: the operator's problem, which a client may retry after. */
+function isStorageFull(error: Error): boolean {
+  return ['ENOSPC', 'EDQUOT'].some((code) => (error as { code?: unknown }).code === code || (error.cause as { code?: unknown } | undefined)?.code === code);
+}
+
 /** Redis being away is the one server-side failure a client should retry, not report. */
 export function isRedisUnavailable(error: Error): boolean {
   return /ECONNREFUSED|Connection is closed|Stream isn't writeable|max retries per request|ENOTFOUND/i.test(error.message);
@@ -55,6 +60,10 @@ async function errors(app: FastifyInstance): Promise<void> {
       // Fastify's own client errors: bad JSON, wrong content type, body too large, ...
       const code = status === 400 && error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'invalid_json' : (CODES[status] ?? 'bad_request');
       return send(reply, status, code, error.message);
+    }
+    if (isStorageFull(error)) {
+      request.log.error({ err: error }, 'storage full');
+      return send(reply, 507, 'insufficient_storage', 'the server has no room left to store this; retry later');
     }
     if (isRedisUnavailable(error)) {
       request.log.warn({ err: error }, 'redis unavailable');

@@ -74,7 +74,6 @@ export async function streamJobEvents(deps: Pick<FastifyInstance, 'jobs' | 'jobE
     ...(reply.getHeaders() as Record<string, string | number | string[]>),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
-    connection: 'keep-alive',
   });
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
   request.raw.on('close', close);
