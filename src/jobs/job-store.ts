@@ -7,7 +7,7 @@ import { HashRecords, decodeFields, list, notFound, pairsOrObject, strings, time
 import { runScript } from '../registry/scripts.js';
 import type { JobEvents } from './events.js';
 import { JobProgressSchema, JobRecordSchema, jobStatusEvent, type JobEngine, type JobError, type JobProgress, type JobRecord } from './record.js';
-import { ACTIVE_JOB_STATUSES, JOB_STATUSES, JobStatusSchema, sourcesOf, type JobStatus } from './status.js';
+import { ACTIVE_JOB_STATUSES, JOB_STATUSES, JobStatusSchema, isTerminal, sourcesOf, type JobStatus } from './status.js';
 
 export interface JobFilter {
   status?: JobStatus | undefined;
@@ -48,6 +48,10 @@ export interface JobStore {
   /** Queued or running jobs that train on the stored dataset `datasetId`. */
   activeUsingDataset(datasetId: string): Promise<JobRecord[]>;
   countByStatus(): Promise<Record<JobStatus, number>>;
+  /** The ids of the finished jobs that finished before `cutoff`, oldest first. */
+  finishedBefore(cutoff: Date): Promise<string[]>;
+  /** Removes a finished job's record, epochs and index entries (not its files); ConflictError while it is active. */
+  delete(id: string): Promise<void>;
 
   /** → running, as a new attempt: history emptied, progress 0 of `fit.epochs`. */
   start(id: string, backend: BackendRecord): Promise<JobRecord>;
@@ -206,6 +210,45 @@ export class RedisJobStore implements JobStore {
       if (status.success) counts[status.data] += 1;
     }
     return counts;
+  }
+
+  /**
+   * Walks the jobs from the oldest created, reading three fields of each, and
+   * stops at the first job created after `cutoff`: none later can have
+   * finished before it. So a walk reads the expired jobs and the few old
+   * ones still kept (active, or finished after the cutoff), not every job.
+   */
+  async finishedBefore(cutoff: Date): Promise<string[]> {
+    const expired: string[] = [];
+    let min = '-inf';
+    for (;;) {
+      const reply = await this.redis.zrangebyscore(this.keys.jobs, min, '+inf', 'WITHSCORES', 'LIMIT', 0, PAGE_SCAN_BATCH);
+      if (reply.length === 0) return expired;
+      const pipeline = this.redis.pipeline();
+      for (let i = 0; i < reply.length; i += 2) pipeline.hmget(this.keys.job(reply[i] as string), 'status', 'created_at', 'finished_at');
+      const replies = (await pipeline.exec()) ?? [];
+      for (let i = 0; i < replies.length; i++) {
+        const [error, stored] = replies[i] ?? [];
+        if (error) throw error;
+        const [status, createdAt, finishedAt] = (Array.isArray(stored) ? stored : []).map((v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : null));
+        if (typeof createdAt === 'string' && Date.parse(createdAt) >= cutoff.getTime()) return expired;
+        const parsed = JobStatusSchema.safeParse(status);
+        if (parsed.success && isTerminal(parsed.data) && typeof finishedAt === 'string' && Date.parse(finishedAt) < cutoff.getTime()) expired.push(reply[2 * i] as string);
+      }
+      if (reply.length < 2 * PAGE_SCAN_BATCH) return expired;
+      min = `(${reply.at(-1)}`;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    const modelId = await this.redis.hget(this.keys.job(id), 'model_id');
+    if (modelId === null) notFound('job', id);
+    const k = this.keys;
+    const terminal = JOB_STATUSES.filter(isTerminal).map((s) => JSON.stringify(s));
+    const reply = await runScript(this.redis, 'deleteJob', [k.job(id), k.epochs(id), k.jobs, k.activeJobs, k.modelJobs(String(JSON.parse(modelId)))], [id, terminal.join(' ')]);
+    if (reply === -1) notFound('job', id);
+    const [deleted, status] = Array.isArray(reply) ? reply : [reply];
+    if (deleted === 0) throw new ConflictError(`job ${id} is ${typeof status === 'string' ? String(JSON.parse(status)) : 'active'}; only a finished job can be deleted`);
   }
 
   async start(id: string, backend: BackendRecord): Promise<JobRecord> {

@@ -11,6 +11,7 @@ import { checkLabels } from '../../models/labels.js';
 import { canonicalLoss, checkModel, parseModelDefinition } from '../../models/index.js';
 import type { JobRecord } from '../../jobs/record.js';
 import { enqueueTraining } from '../../queue/training-queue.js';
+import { inlineDatasetKey } from '../../registry/artifact-layout.js';
 import { newId } from '../../registry/ids.js';
 import type { ModelRecord } from '../../registry/records.js';
 import type { CreateJob, ListJobsQuery } from '../schemas/jobs.js';
@@ -100,7 +101,7 @@ type DataFacts = {
 } & ({ ref: StoredDatasetRef; inline?: undefined } | { ref?: undefined; inline: Dataset });
 
 async function storeInline(deps: Deps, jobId: string, data: Dataset): Promise<StoredDatasetRef> {
-  const artifact = `jobs/${jobId}/dataset`;
+  const artifact = inlineDatasetKey(jobId);
   await deps.artifacts.putFiles(artifact, encodeDataset(data));
   return { kind: 'inline', artifact };
 }
