@@ -30,7 +30,7 @@ export interface WorkerDeps {
   /** For BullMQ: blocking commands, `maxRetriesPerRequest: null`. */
   connection: Redis;
   models: ModelStore;
-  datasets: Pick<DatasetStore, 'get'>;
+  datasets: Pick<DatasetStore, 'get' | 'find'>;
   jobs: JobStore;
   events: Pick<JobEvents, 'onCancel'>;
   artifacts: ArtifactStore;
@@ -104,8 +104,8 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
   await reconciliation.first;
   // Not awaited: a first sweep over a long backlog must not hold up taking jobs.
   const sweeps = sweepPeriodically(
-    { jobs: deps.jobs, artifacts: deps.artifacts, logger: deps.logger },
-    { intervalMs: deps.config.SWEEP_INTERVAL_MS, retentionMs: deps.config.JOB_RETENTION_MS },
+    { models: deps.models, datasets: deps.datasets, jobs: deps.jobs, artifacts: deps.artifacts, logger: deps.logger },
+    { intervalMs: deps.config.SWEEP_INTERVAL_MS, retentionMs: deps.config.JOB_RETENTION_MS, orphanGraceMs: deps.config.ORPHAN_GRACE_MS },
   );
 
   return {
