@@ -84,6 +84,25 @@ export const ConfigSchema = z.object({
   RECONCILE_INTERVAL_MS: positiveInt
     .default(30_000)
     .describe('how often a worker checks queued and running jobs against the queue, failing those the queue failed or lost (also at its start)'),
+  SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2_147_483_647)
+    .default(600_000)
+    .describe('how often a worker removes jobs past JOB_RETENTION_MS and files no record refers to (also at its start); 0: never'),
+  JOB_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(2_592_000_000)
+    .describe('finished jobs (completed, failed, cancelled) are removed, with their epochs and files, this long after they finished; their versions stay. 0 keeps them forever'),
+  ORPHAN_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(3_600_000)
+    .describe('files no record refers to are removed only once nothing in them has changed for this long, so files being written (a version before its record, an upload) are kept; keep it above REDIS_WAIT_MS and the longest upload'),
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(6000).describe('requests one client may make to /v1 per window; 0 turns the limit off'),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000).describe('the rate limit window'),
   API_KEYS: z

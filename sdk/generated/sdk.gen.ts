@@ -235,7 +235,7 @@ export const inferVersion = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
- * List jobs, newest first
+ * List jobs, newest first, a page at a time
  */
 export const listJobs = <ThrowOnError extends boolean = false>(options?: Options<ListJobsData, ThrowOnError>): RequestResult<ListJobsResponses, ListJobsErrors, ThrowOnError> => (options?.client ?? client).get<ListJobsResponses, ListJobsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

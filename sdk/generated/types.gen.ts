@@ -2262,6 +2262,10 @@ export type JobEvent = JobEpochEvent | JobStatusEvent;
 
 export type JobList = {
     jobs: Array<Job>;
+    /**
+     * pass as `cursor` for the next page; null on the last page
+     */
+    next_cursor: string | null;
 };
 
 export type JobProgress = {
@@ -4295,6 +4299,14 @@ export type ListJobsData = {
          * model id or name
          */
         model?: string;
+        /**
+         * jobs per page
+         */
+        limit?: number;
+        /**
+         * the previous page's `next_cursor`, to read on from there
+         */
+        cursor?: string;
     };
     url: '/v1/jobs';
 };

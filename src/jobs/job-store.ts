@@ -7,7 +7,19 @@ import { HashRecords, decodeFields, list, notFound, pairsOrObject, strings, time
 import { runScript } from '../registry/scripts.js';
 import type { JobEvents } from './events.js';
 import { JobProgressSchema, JobRecordSchema, jobStatusEvent, type JobEngine, type JobError, type JobProgress, type JobRecord } from './record.js';
-import { ACTIVE_JOB_STATUSES, JOB_STATUSES, JobStatusSchema, sourcesOf, type JobStatus } from './status.js';
+import { ACTIVE_JOB_STATUSES, JOB_STATUSES, JobStatusSchema, isTerminal, sourcesOf, type JobStatus } from './status.js';
+
+export interface JobFilter {
+  status?: JobStatus | undefined;
+  /** A model's id. */
+  model?: string | undefined;
+}
+
+export interface JobPage {
+  jobs: JobRecord[];
+  /** Where the next page starts, or null when this one is the last. */
+  next: number | null;
+}
 
 export type CreateJobInput = Pick<JobRecord, 'model_id' | 'model_name' | 'dataset' | 'fit'> &
   Partial<Pick<JobRecord, 'preprocessing' | 'early_stopping'>> & {
@@ -26,10 +38,20 @@ export interface JobStore {
   find(id: string): Promise<JobRecord | null>;
   get(id: string): Promise<JobRecord>;
   /** Newest first. `model` is a model's id. */
-  list(filter?: { status?: JobStatus | undefined; model?: string | undefined }): Promise<JobRecord[]>;
+  list(filter?: JobFilter): Promise<JobRecord[]>;
+  /**
+   * At most `limit` jobs, newest first, created before the position `after`
+   * (a `next` of an earlier page); `next` is null on the last page. Jobs
+   * created meanwhile are newer than any position, so they never shift a walk.
+   */
+  page(filter: JobFilter, at: { limit: number; after?: number | undefined }): Promise<JobPage>;
   /** Queued or running jobs that train on the stored dataset `datasetId`. */
   activeUsingDataset(datasetId: string): Promise<JobRecord[]>;
   countByStatus(): Promise<Record<JobStatus, number>>;
+  /** The ids of the finished jobs that finished before `cutoff`, oldest first. */
+  finishedBefore(cutoff: Date): Promise<string[]>;
+  /** Removes a finished job's record, epochs and index entries (not its files); ConflictError while it is active. */
+  delete(id: string): Promise<void>;
 
   /** → running, as a new attempt: history emptied, progress 0 of `fit.epochs`. */
   start(id: string, backend: BackendRecord): Promise<JobRecord>;
@@ -52,6 +74,9 @@ export interface JobStore {
   /** Marks an active job for cancellation and tells the workers, once; ConflictError when it has finished. */
   requestCancel(id: string): Promise<JobRecord>;
 }
+
+/** Ids whose status one round trip checks, while a page with a status filter looks for its jobs. */
+const PAGE_SCAN_BATCH = 200;
 
 /** The JobStore in Redis: a hash per job, its history a list of one logs entry per epoch (an epoch is one RPUSH). */
 export class RedisJobStore implements JobStore {
@@ -114,13 +139,57 @@ export class RedisJobStore implements JobStore {
     return (await this.find(id)) ?? notFound('job', id);
   }
 
-  async list(filter: { status?: JobStatus | undefined; model?: string | undefined } = {}): Promise<JobRecord[]> {
-    const k = this.keys;
-    let index = k.jobs;
-    if (filter.model !== undefined) index = k.modelJobs(filter.model);
-    else if (filter.status && ACTIVE_JOB_STATUSES.includes(filter.status)) index = k.activeJobs;
-    const jobs = await this.readJobs(await this.redis.zrevrange(index, 0, -1));
+  async list(filter: JobFilter = {}): Promise<JobRecord[]> {
+    const jobs = await this.readJobs(await this.redis.zrevrange(this.indexOf(filter), 0, -1));
     return filter.status ? jobs.filter((j) => j.status === filter.status) : jobs;
+  }
+
+  /**
+   * Walks the index from `after` down, by score (the creation sequence), one
+   * extra match past `limit` to know whether a next page exists. A status the
+   * index does not separate is checked by one pipelined HGET per id, in
+   * batches, before any whole record is read.
+   */
+  async page(filter: JobFilter, at: { limit: number; after?: number | undefined }): Promise<JobPage> {
+    const index = this.indexOf(filter);
+    const batch = filter.status ? Math.max(at.limit + 1, PAGE_SCAN_BATCH) : at.limit + 1;
+    const matches: { id: string; score: number }[] = [];
+    let max = at.after === undefined ? '+inf' : `(${at.after}`;
+    while (matches.length <= at.limit) {
+      const reply = await this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch);
+      const scored: { id: string; score: number }[] = [];
+      for (let i = 0; i + 1 < reply.length; i += 2) scored.push({ id: reply[i] as string, score: Number(reply[i + 1]) });
+      const last = scored.at(-1);
+      if (!last) break;
+      matches.push(...(filter.status ? await this.withStatus(scored, filter.status) : scored));
+      if (scored.length < batch) break;
+      max = `(${last.score}`;
+    }
+    const page = matches.slice(0, at.limit);
+    const next = matches.length > at.limit ? (page.at(-1)?.score ?? null) : null;
+    // A job whose status changed since its HGET is left out; the walk's position stays where it was.
+    const jobs = await this.readJobs(page.map((m) => m.id));
+    return { jobs: filter.status ? jobs.filter((j) => j.status === filter.status) : jobs, next };
+  }
+
+  /** The index holding every job that `filter` can match, in creation order. */
+  private indexOf(filter: JobFilter): string {
+    const k = this.keys;
+    if (filter.model !== undefined) return k.modelJobs(filter.model);
+    if (filter.status && ACTIVE_JOB_STATUSES.includes(filter.status)) return k.activeJobs;
+    return k.jobs;
+  }
+
+  private async withStatus<T extends { id: string }>(entries: T[], status: JobStatus): Promise<T[]> {
+    const pipeline = this.redis.pipeline();
+    for (const { id } of entries) pipeline.hget(this.keys.job(id), 'status');
+    const replies = (await pipeline.exec()) ?? [];
+    const wanted = JSON.stringify(status);
+    return entries.filter((_, i) => {
+      const [error, stored] = replies[i] ?? [];
+      if (error) throw error;
+      return stored === wanted;
+    });
   }
 
   async activeUsingDataset(datasetId: string): Promise<JobRecord[]> {
@@ -141,6 +210,45 @@ export class RedisJobStore implements JobStore {
       if (status.success) counts[status.data] += 1;
     }
     return counts;
+  }
+
+  /**
+   * Walks the jobs from the oldest created, reading three fields of each, and
+   * stops at the first job created after `cutoff`: none later can have
+   * finished before it. So a walk reads the expired jobs and the few old
+   * ones still kept (active, or finished after the cutoff), not every job.
+   */
+  async finishedBefore(cutoff: Date): Promise<string[]> {
+    const expired: string[] = [];
+    let min = '-inf';
+    for (;;) {
+      const reply = await this.redis.zrangebyscore(this.keys.jobs, min, '+inf', 'WITHSCORES', 'LIMIT', 0, PAGE_SCAN_BATCH);
+      if (reply.length === 0) return expired;
+      const pipeline = this.redis.pipeline();
+      for (let i = 0; i < reply.length; i += 2) pipeline.hmget(this.keys.job(reply[i] as string), 'status', 'created_at', 'finished_at');
+      const replies = (await pipeline.exec()) ?? [];
+      for (let i = 0; i < replies.length; i++) {
+        const [error, stored] = replies[i] ?? [];
+        if (error) throw error;
+        const [status, createdAt, finishedAt] = (Array.isArray(stored) ? stored : []).map((v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : null));
+        if (typeof createdAt === 'string' && Date.parse(createdAt) >= cutoff.getTime()) return expired;
+        const parsed = JobStatusSchema.safeParse(status);
+        if (parsed.success && isTerminal(parsed.data) && typeof finishedAt === 'string' && Date.parse(finishedAt) < cutoff.getTime()) expired.push(reply[2 * i] as string);
+      }
+      if (reply.length < 2 * PAGE_SCAN_BATCH) return expired;
+      min = `(${reply.at(-1)}`;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    const modelId = await this.redis.hget(this.keys.job(id), 'model_id');
+    if (modelId === null) notFound('job', id);
+    const k = this.keys;
+    const terminal = JOB_STATUSES.filter(isTerminal).map((s) => JSON.stringify(s));
+    const reply = await runScript(this.redis, 'deleteJob', [k.job(id), k.epochs(id), k.jobs, k.activeJobs, k.modelJobs(String(JSON.parse(modelId)))], [id, terminal.join(' ')]);
+    if (reply === -1) notFound('job', id);
+    const [deleted, status] = Array.isArray(reply) ? reply : [reply];
+    if (deleted === 0) throw new ConflictError(`job ${id} is ${typeof status === 'string' ? String(JSON.parse(status)) : 'active'}; only a finished job can be deleted`);
   }
 
   async start(id: string, backend: BackendRecord): Promise<JobRecord> {

@@ -8,6 +8,13 @@ export interface StoredStream {
   sha256: string;
 }
 
+/** A file or folder directly under a key. */
+export interface ArtifactEntry {
+  name: string;
+  /** The last time anything in it changed: for a folder, its newest file or folder at any depth. */
+  modified: Date;
+}
+
 /**
  * Trained weights and uploaded data, by key (`models/mdl_x/job_y`). A key
  * holds one blob (`put`/`get`) or a folder of named files (`putFiles`,
@@ -34,6 +41,11 @@ export interface ArtifactStore {
   size(key: string, name: string): Promise<number>;
   /** The names of the files in the folder `key`, sorted. */
   list(key: string): Promise<string[]>;
+  /**
+   * The files and folders directly under `key`, sorted by name, none when
+   * nothing is there: what a sweep weighs against the records.
+   */
+  children(key: string): Promise<ArtifactEntry[]>;
   exists(key: string): Promise<boolean>;
   /** Removes the blob or folder at `key`; nothing to remove is no error. */
   delete(key: string): Promise<void>;
@@ -49,6 +61,11 @@ export function keySegments(key: string): string[] {
     throw ValidationError.at('key', `'${key}' is not a valid artifact key`);
   }
   return segments;
+}
+
+/** Whether `name` can be one segment of a key. */
+export function isSegment(name: string): boolean {
+  return SEGMENT.test(name);
 }
 
 /** A file name inside a key's folder: one segment. */

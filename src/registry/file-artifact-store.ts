@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError, PayloadTooLargeError } from '../errors.js';
-import { checkName, keySegments, type ArtifactStore, type StoredStream } from './artifacts.js';
+import { checkName, isSegment, keySegments, type ArtifactEntry, type ArtifactStore, type StoredStream } from './artifacts.js';
 
 function errorCode(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
@@ -114,6 +114,21 @@ export class FileArtifactStore implements ArtifactStore {
       .sort();
   }
 
+  async children(key: string): Promise<ArtifactEntry[]> {
+    const folder = this.path(key);
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return [];
+      throw error;
+    }
+    const entries: ArtifactEntry[] = [];
+    // Names no key can address (the store's own `.tmp`) are the store's, not a key's.
+    for (const name of names.filter(isSegment).sort()) entries.push({ name, modified: new Date(await newestChange(join(folder, name))) });
+    return entries;
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       await stat(this.path(key));
@@ -175,6 +190,22 @@ async function writeSynced(path: string, data: Uint8Array): Promise<void> {
     await file.sync();
   } finally {
     await file.close();
+  }
+}
+
+/**
+ * The newest modification time in `path`, at any depth, in ms. Something that
+ * vanishes during the walk is being changed: it counts as changed now.
+ */
+async function newestChange(path: string): Promise<number> {
+  try {
+    const stats = await stat(path);
+    let newest = stats.mtimeMs;
+    if (stats.isDirectory()) for (const name of await readdir(path)) newest = Math.max(newest, await newestChange(join(path, name)));
+    return newest;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return Date.now();
+    throw error;
   }
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { MODELS_FOLDER } from './artifact-layout.js';
 import type { ArtifactStore } from './artifacts.js';
 
 export const MODEL_JSON = 'model.json';
@@ -6,7 +7,7 @@ export const WEIGHTS_BIN = 'weights.bin';
 
 /** Every file a model's jobs write lives under this key, so deleting the model removes them all. */
 export function modelArtifactsFolder(modelId: string): string {
-  return `models/${modelId}`;
+  return `${MODELS_FOLDER}/${modelId}`;
 }
 
 /** Where a job saves the version it trained. */

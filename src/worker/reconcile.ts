@@ -3,6 +3,7 @@ import { ConflictError } from '../errors.js';
 import type { JobStore } from '../jobs/job-store.js';
 import type { JobError, JobRecord } from '../jobs/record.js';
 import type { TrainingQueue } from '../queue/training-queue.js';
+import { periodically, type Periodic } from './periodic.js';
 
 /** BullMQ's `failedReason` for a job whose worker died more than `maxStalledCount` times. */
 const STALLED_REASON = 'job stalled more than allowable limit';
@@ -59,28 +60,7 @@ async function lostBecause(deps: ReconcileDeps, record: JobRecord): Promise<JobE
   return { code: 'worker_lost', message: `the queue no longer holds this ${record.status} job (${state}): no worker will run it` };
 }
 
-/**
- * `reconcileJobs` now and every `intervalMs`, one run at a time; a run that
- * fails (Redis away) is logged and the next one tries again. The result stops it.
- */
-export function reconcilePeriodically(deps: ReconcileDeps, intervalMs: number): { first: Promise<void>; stop: () => Promise<void> } {
-  let running: Promise<void> | undefined;
-  const run = () => {
-    running ??= reconcileJobs(deps)
-      .then(
-        () => undefined,
-        (error: unknown) => deps.logger.warn({ err: error }, 'reconciliation with the queue failed; it runs again later'),
-      )
-      .finally(() => (running = undefined));
-    return running;
-  };
-  const first = run();
-  const timer = setInterval(run, intervalMs);
-  return {
-    first,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+/** `reconcileJobs` now and every `intervalMs` (see `periodically`). */
+export function reconcilePeriodically(deps: ReconcileDeps, intervalMs: number): Periodic {
+  return periodically(() => reconcileJobs(deps), intervalMs, deps.logger, 'reconciliation with the queue');
 }

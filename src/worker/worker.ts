@@ -22,6 +22,7 @@ import type { BackendInfo } from '../tf/backend.js';
 import { chooseEngine } from './engine.js';
 import { jobErrorOf } from './job-error.js';
 import { queueFailure, reconcilePeriodically } from './reconcile.js';
+import { sweepPeriodically } from './sweep.js';
 import { TrainingProcesses } from './training-process.js';
 
 export interface WorkerDeps {
@@ -29,7 +30,7 @@ export interface WorkerDeps {
   /** For BullMQ: blocking commands, `maxRetriesPerRequest: null`. */
   connection: Redis;
   models: ModelStore;
-  datasets: Pick<DatasetStore, 'get'>;
+  datasets: Pick<DatasetStore, 'get' | 'find'>;
   jobs: JobStore;
   events: Pick<JobEvents, 'onCancel'>;
   artifacts: ArtifactStore;
@@ -101,12 +102,18 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
     deps.config.RECONCILE_INTERVAL_MS,
   );
   await reconciliation.first;
+  // Not awaited: a first sweep over a long backlog must not hold up taking jobs.
+  const sweeps = sweepPeriodically(
+    { models: deps.models, datasets: deps.datasets, jobs: deps.jobs, artifacts: deps.artifacts, logger: deps.logger },
+    { intervalMs: deps.config.SWEEP_INTERVAL_MS, retentionMs: deps.config.JOB_RETENTION_MS, orphanGraceMs: deps.config.ORPHAN_GRACE_MS },
+  );
 
   return {
     worker,
     async close() {
       closing = true;
       await reconciliation.stop();
+      await sweeps?.stop();
       await worker.close();
       processes.close();
       await queue.close();

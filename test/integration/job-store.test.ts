@@ -328,6 +328,61 @@ describe('jobs', () => {
     assert.deepEqual(await ids({ status: 'queued' }), [c.id, a.id]);
   });
 
+  it('pages through every job once, newest first, while jobs are created during the walk', async () => {
+    const { jobs } = freshStores();
+    const existing: string[] = [];
+    for (let i = 0; i < 11; i++) existing.unshift((await jobs.create(jobInput())).id);
+    const seen: string[] = [];
+    const added: string[] = [];
+    let after: number | undefined;
+    for (;;) {
+      const page = await jobs.page({}, { limit: 3, after });
+      assert.ok(page.jobs.length <= 3);
+      seen.push(...page.jobs.map((j) => j.id));
+      added.push((await jobs.create(jobInput())).id);
+      if (page.next === null) break;
+      after = page.next;
+    }
+    assert.deepEqual(seen, existing);
+    // The first page read again starts with the jobs created during the walk.
+    const first = await jobs.page({}, { limit: 2 });
+    assert.deepEqual(first.jobs.map((j) => j.id), added.slice(-2).reverse());
+    assert.notEqual(first.next, null);
+  });
+
+  it('pages by status and by model, filling each page past the jobs that do not match', async () => {
+    const { jobs } = freshStores();
+    const modelId = 'mdl_cccccccccccc';
+    const completed: string[] = [];
+    const ofModel: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      const job = await jobs.create(i % 3 === 0 ? jobInput({ model_id: modelId, model_name: 'm' }) : jobInput());
+      if (i % 3 === 0) ofModel.unshift(job.id);
+      if (i % 2 === 0) {
+        await jobs.start(job.id, BACKEND);
+        await jobs.complete(job.id, 1);
+        completed.unshift(job.id);
+      }
+    }
+    const walk = async (filter: Parameters<Stores['jobs']['page']>[0], limit: number) => {
+      const ids: string[] = [];
+      let after: number | undefined;
+      do {
+        const page = await jobs.page(filter, { limit, after });
+        ids.push(...page.jobs.map((j) => j.id));
+        after = page.next ?? undefined;
+      } while (after !== undefined);
+      return ids;
+    };
+    assert.deepEqual(await walk({ status: 'completed' }, 2), completed);
+    assert.deepEqual((await jobs.page({ status: 'completed' }, { limit: 2 })).jobs.map((j) => j.id), completed.slice(0, 2));
+    assert.equal((await jobs.page({ status: 'completed' }, { limit: completed.length })).next, null);
+    assert.deepEqual(await walk({ status: 'queued' }, 1), (await jobs.list({ status: 'queued' })).map((j) => j.id));
+    assert.deepEqual(await walk({ model: modelId }, 2), ofModel);
+    assert.deepEqual(await walk({ model: modelId, status: 'completed' }, 1), ofModel.filter((id) => completed.includes(id)));
+    assert.deepEqual(await jobs.page({ status: 'failed' }, { limit: 5 }), { jobs: [], next: null });
+  });
+
   it('counts jobs by status', async () => {
     const { jobs } = freshStores();
     const a = await jobs.create(jobInput());

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { errorResponses } from '../schemas/common.js';
 import { CreateJobSchema, JobListSchema, JobParamsSchema, JobSchema, ListJobsQuerySchema } from '../schemas/jobs.js';
 import { cancelJob, streamJobEvents } from '../services/job-control.js';
-import { submitJob } from '../services/jobs.js';
+import { listJobs, submitJob } from '../services/jobs.js';
 
 export default async function jobRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -25,11 +25,8 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
 
   routes.get(
     '/v1/jobs',
-    { config: { access: 'train' }, schema: { tags: ['jobs'], operationId: 'listJobs', summary: 'List jobs, newest first', querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
-    async (request) => {
-      const model = request.query.model ? (await app.models.get(request.query.model)).id : undefined;
-      return { jobs: await app.jobs.list({ status: request.query.status, model }) };
-    },
+    { config: { access: 'train' }, schema: { tags: ['jobs'], operationId: 'listJobs', summary: 'List jobs, newest first, a page at a time', querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
+    async (request) => listJobs(app, request.query),
   );
 
   routes.get(

@@ -32,10 +32,15 @@ export type CreateJob = z.infer<typeof CreateJobSchema>;
 
 export const JobParamsSchema = z.object({ job: z.string().min(1) });
 
+export const MAX_JOBS_PAGE = 1000;
+
 export const ListJobsQuerySchema = z.object({
   status: JobStatusSchema.optional(),
   model: z.string().optional().describe('model id or name'),
+  limit: z.coerce.number().int().min(1).max(MAX_JOBS_PAGE).default(100).describe('jobs per page'),
+  cursor: z.string().min(1).optional().describe("the previous page's `next_cursor`, to read on from there"),
 });
+export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;
 
 /** The data a job trains on, as clients see it: inline data's storage key stays out. */
 const JobDatasetSchema = z.discriminatedUnion('kind', [
@@ -50,4 +55,7 @@ export const JobSchema = JobRecordSchema.extend({
   preprocessing: documentedAs(OpaqueObjectSchema, 'Preprocessing').nullable(),
   early_stopping: documentedAs(OpaqueObjectSchema, 'EarlyStopping').nullable(),
 });
-export const JobListSchema = z.object({ jobs: z.array(JobSchema) });
+export const JobListSchema = z.object({
+  jobs: z.array(JobSchema),
+  next_cursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
+});

@@ -6,6 +6,7 @@ import { datasetFromArrays } from '../../datasets/npz.js';
 import { checksumOf, describeDataset, encodeDataset } from '../../datasets/storage.js';
 import type { Dataset } from '../../datasets/types.js';
 import { ConflictError, ValidationError } from '../../errors.js';
+import { UPLOADS_FOLDER, datasetArtifactsFolder } from '../../registry/artifact-layout.js';
 import { newId } from '../../registry/ids.js';
 import type { DatasetRecord } from '../../registry/records.js';
 
@@ -17,7 +18,7 @@ export async function storeDataset(deps: Deps, name: string, dataset: Dataset): 
   if (await deps.datasets.find(name)) throw new ConflictError(`a dataset named '${name}' exists`);
   const id = newId('dataset');
   const files = encodeDataset(dataset);
-  const artifact = `datasets/${id}`;
+  const artifact = datasetArtifactsFolder(id);
   await deps.artifacts.putFiles(artifact, files);
   try {
     return await deps.datasets.create({ id, name, ...describeDataset(dataset), checksum: checksumOf(files), artifact });
@@ -37,7 +38,7 @@ export async function deleteDataset(deps: Deps, idOrName: string): Promise<void>
  * streams, never buffered whole), read back, and removed.
  */
 export async function receiveUpload(deps: Deps, source: Readable | AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
-  const key = `uploads/${randomBytes(12).toString('hex')}`;
+  const key = `${UPLOADS_FOLDER}/${randomBytes(12).toString('hex')}`;
   try {
     await deps.artifacts.putStream(key, 'upload', source, maxBytes);
     return await deps.artifacts.getFile(key, 'upload');

@@ -11,12 +11,36 @@ import { checkLabels } from '../../models/labels.js';
 import { canonicalLoss, checkModel, parseModelDefinition } from '../../models/index.js';
 import type { JobRecord } from '../../jobs/record.js';
 import { enqueueTraining } from '../../queue/training-queue.js';
+import { inlineDatasetKey } from '../../registry/artifact-layout.js';
 import { newId } from '../../registry/ids.js';
 import type { ModelRecord } from '../../registry/records.js';
-import type { CreateJob } from '../schemas/jobs.js';
+import type { CreateJob, ListJobsQuery } from '../schemas/jobs.js';
 import { createModel, limitsOf } from './models.js';
 
 type Deps = Pick<FastifyInstance, 'config' | 'models' | 'datasets' | 'jobs' | 'artifacts' | 'queue'>;
+
+/**
+ * One page of jobs. The cursor is a position in the creation order, encoded
+ * so that clients pass it back as it came and never build one.
+ */
+export async function listJobs(deps: Pick<Deps, 'models' | 'jobs'>, query: ListJobsQuery): Promise<{ jobs: JobRecord[]; next_cursor: string | null }> {
+  const model = query.model ? (await deps.models.get(query.model)).id : undefined;
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const page = await deps.jobs.page({ status: query.status, model }, { limit: query.limit, after });
+  return { jobs: page.jobs, next_cursor: page.next === null ? null : encodeCursor(page.next) };
+}
+
+const CURSOR = /^j1:(\d{1,15})$/;
+
+function encodeCursor(position: number): string {
+  return Buffer.from(`j1:${position}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
+  if (!match?.[1]) throw ValidationError.at('querystring.cursor', "not a cursor this service wrote; pass a page's next_cursor as it came");
+  return Number(match[1]);
+}
 
 /**
  * Validates a training request as far as it can be before the worker has the
@@ -77,7 +101,7 @@ type DataFacts = {
 } & ({ ref: StoredDatasetRef; inline?: undefined } | { ref?: undefined; inline: Dataset });
 
 async function storeInline(deps: Deps, jobId: string, data: Dataset): Promise<StoredDatasetRef> {
-  const artifact = `jobs/${jobId}/dataset`;
+  const artifact = inlineDatasetKey(jobId);
   await deps.artifacts.putFiles(artifact, encodeDataset(data));
   return { kind: 'inline', artifact };
 }

@@ -1,0 +1,26 @@
+--[[
+  Deletes a finished job: its record, its epochs, and its place in every index.
+  Only while its status is one of those allowed, so a job that is still active is never lost.
+  Input:
+    KEYS[1] the job (hash)
+    KEYS[2] its epochs (list of logs JSON)
+    KEYS[3] jobs index (sorted set)
+    KEYS[4] active jobs index (sorted set)
+    KEYS[5] its model's jobs index (sorted set)
+    ARGV[1] id
+    ARGV[2] allowed statuses, space-separated JSON strings
+  Output:
+    -1 when the job is gone; {0, status} when its status is not allowed; else 1
+]]
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local status = redis.call('HGET', KEYS[1], 'status')
+local allowed = false
+for s in string.gmatch(ARGV[2], '%S+') do
+  if s == status then allowed = true end
+end
+if not allowed then return {0, status} end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+return 1
