@@ -26,6 +26,7 @@ import modelRoutes from './routes/models.js';
 import servingRoutes from './routes/serving.js';
 import v2Routes from './routes/v2.js';
 import versionRoutes from './routes/versions.js';
+import tfservingPlugin from './tfserving-app.js';
 import { MAX_NAME_LENGTH } from './schemas/common.js';
 
 export interface BuildAppOptions {
@@ -107,5 +108,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsPlugin);
   for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, v2Routes, jobRoutes, datasetRoutes]) await app.register(routes);
   await app.register(dashboardPlugin);
+  await app.register(tfservingPlugin);
   return app;
 }

@@ -24,8 +24,8 @@ const SERVER_VERSION = z.object({ version: z.string() }).parse(JSON.parse(readFi
 /** Redis being away: the one server-side failure a client should retry. */
 const REDIS_AWAY = /ECONNREFUSED|Connection is closed|Stream isn't writeable|max retries per request|ENOTFOUND/i;
 
-/** Every error on these routes in the protocol's body, `{"error": "..."}`, with the status /v1 would give. */
-function sendError(reply: FastifyReply, error: FastifyError): FastifyReply {
+/** Every error on these routes in the protocol's body, `{"error": "..."}`, with the status /v1 would give; TF Serving's REST API shares the body. */
+export function sendError(reply: FastifyReply, error: FastifyError): FastifyReply {
   const send = (status: number, message: string): FastifyReply => reply.code(status).type('application/json').send({ error: message });
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext ?? 'request';
