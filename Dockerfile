@@ -99,8 +99,8 @@ ENV NODE_ENV=production \
 # A named volume mounted here starts out with this folder's owner, so the node user can write.
 RUN mkdir -p /data && chown node:node /data
 WORKDIR /app
-# The API, and the Open Inference Protocol over gRPC (GRPC_PORT).
-EXPOSE 8080 8081
+# The API, the Open Inference Protocol over gRPC (GRPC_PORT) and TensorFlow Serving's REST API (TFSERVING_PORT).
+EXPOSE 8080 8081 8501
 # The api answers GET /healthz on PORT; a worker serves no HTTP unless WORKER_METRICS_PORT
 # is set, and then it answers GET /metrics there (docker-compose.yml sets it for workers).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

@@ -94,9 +94,12 @@ function serviceEnv(env: ServiceEnv, extra: Record<string, string> = {}): NodeJS
     KEY_PREFIX: KEY_PREFIX,
     LOG_LEVEL: 'warn',
     RATE_LIMIT_MAX: '0',
-    // Settings the caller's environment may carry that would change what is measured: keys on /v1, a fixed metrics port.
+    // Settings the caller's environment may carry that would change what is measured: keys on /v1, a fixed metrics port;
+    // and the fixed default ports of TF Serving and gRPC, which two services on one machine cannot both take.
     API_KEYS: '',
     WORKER_METRICS_PORT: '',
+    TFSERVING_PORT: '0',
+    GRPC_PORT: '0',
     ...extra,
   };
 }

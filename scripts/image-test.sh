@@ -183,7 +183,7 @@ if [[ " $PARTS " == *" direct "* ]]; then
     redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no || fail "starting redis"
   # HOST=127.0.0.1: on the host's network the api and the workers' /metrics listen on loopback only.
   common=(--label "$LABEL=$run_id" --network host -v "$volume:/data" -e "REDIS_URL=redis://127.0.0.1:$redis_port"
-    -e TF_BACKEND=tensorflow -e HOST=127.0.0.1 -e "PORT=$api_port" -e "GRPC_PORT=$(free_port)")
+    -e TF_BACKEND=tensorflow -e HOST=127.0.0.1 -e "PORT=$api_port" -e "GRPC_PORT=$(free_port)" -e "TFSERVING_PORT=$(free_port)")
   start --name "$run_id-api" "${common[@]}" "$IMAGE" api || fail "starting the api"
   for n in 1 2; do
     start --name "$run_id-worker-$n" "${common[@]}" -e "WORKER_METRICS_PORT=$(free_port)" "$IMAGE" worker || fail "starting worker $n"
@@ -217,7 +217,7 @@ if [[ " $PARTS " == *" compose "* ]]; then
   ) &
   health_pid=$!
   log "docker-compose.yml with ${compose[0]}: up --scale worker=2 (api on 127.0.0.1:$api_port)"
-  MODELYARD_PORT=127.0.0.1:$api_port MODELYARD_GRPC_PORT=127.0.0.1:$(free_port) bounded 600 "${compose[@]}" up --detach --no-build --scale worker=2 >"$work/compose.log" 2>&1 \
+  MODELYARD_PORT=127.0.0.1:$api_port MODELYARD_GRPC_PORT=127.0.0.1:$(free_port) MODELYARD_TFSERVING_PORT=127.0.0.1:$(free_port) bounded 600 "${compose[@]}" up --detach --no-build --scale worker=2 >"$work/compose.log" 2>&1 \
     || { cat "$work/compose.log" >&2; fail "compose up"; }
   kill "$health_pid" && health_pid=
   service_container() {

@@ -30,8 +30,9 @@ export async function withOfflineApp<T>(use: (app: FastifyInstance, redis: Redis
   const redis = new Redis({ lazyConnect: true, maxRetriesPerRequest: null });
   redis.disconnect();
   const dataDir = mkdtempSync(join(tmpdir(), 'modelyard-openapi-'));
-  // Defaults only: the document must not depend on the environment it is written in.
-  const config = loadConfig({});
+  // Defaults only: the document must not depend on the environment it is written in. No TF Serving
+  // listener: its routes are not in this document, and writing it must not take a port.
+  const config = loadConfig({ TFSERVING_PORT: '0' });
   const queue = createTrainingQueue(redis, config.KEY_PREFIX, { skipWaitingForReady: true });
   const stores = createRedisStores({ redis, prefix: config.KEY_PREFIX });
   const backend = await selectBackend('cpu');

@@ -111,7 +111,7 @@ export const ConfigSchema = z.object({
     .transform((value) => (value ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : []))
     .pipe(z.array(ApiKeySchema).refine((keys) => new Set(keys.map(({ key }) => key)).size === keys.length, 'a key is listed twice'))
     .describe(
-      'comma-separated `KEY` or `KEY:ROLE` entries, ROLE `admin` (everything; a plain KEY), `train` (define models and datasets, run jobs, predict) or `predict` (serving and reading models); when set, /v1, the /v2/models routes and /metrics need `Authorization: Bearer KEY`',
+      'comma-separated `KEY` or `KEY:ROLE` entries, ROLE `admin` (everything; a plain KEY), `train` (define models and datasets, run jobs, predict) or `predict` (serving and reading models); when set, /v1, the /v2/models routes, the TF Serving routes on TFSERVING_PORT and /metrics need `Authorization: Bearer KEY`',
     ),
   CORS_ORIGINS: z
     .string()
@@ -133,6 +133,13 @@ export const ConfigSchema = z.object({
     .max(65535)
     .optional()
     .describe('the API serves Prometheus `/metrics` on this port only, with no key, instead of on PORT behind an admin key'),
+  TFSERVING_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(8501)
+    .describe("TensorFlow Serving's REST API (`/v1/models/{name}…:predict`, its metadata and status) on this port, TensorFlow Serving's own default; 0 turns it off"),
   WORKER_METRICS_PORT: z.coerce
     .number()
     .int()

@@ -6,6 +6,9 @@ import type { JobStore } from './jobs/job-store.js';
 import type { JobEngine } from './jobs/record.js';
 import type { BackendInfo } from './tf/backend.js';
 
+/** The protocol an HTTP request spoke: the API's own routes, the Open Inference Protocol's under /v2, TensorFlow Serving's REST API. */
+export type HttpProtocol = 'v1' | 'v2' | 'tfserving';
+
 /** What the API's scrape-time gauges read. */
 export interface ApiSources {
   jobs: Pick<JobStore, 'countByStatus'>;
@@ -26,7 +29,7 @@ const SCRAPE_READ_MS = 2000;
  */
 export class Metrics {
   readonly registry = new PromRegistry();
-  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code' | 'protocol'>;
   readonly epochDuration: Histogram<'model' | 'engine'>;
   readonly samplesPerSecond: Gauge<'model' | 'engine'>;
   readonly predictDuration: Histogram<'model'>;
@@ -50,8 +53,8 @@ export class Metrics {
     });
     this.httpDuration = new Histogram({
       name: 'modelyard_http_request_duration_seconds',
-      help: 'HTTP requests by method, route pattern and status code',
-      labelNames: ['method', 'route', 'status_code'],
+      help: 'HTTP requests by method, route pattern, status code and protocol (v1, v2, tfserving)',
+      labelNames: ['method', 'route', 'status_code', 'protocol'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });

@@ -3960,6 +3960,10 @@ export type ModelMetadataErrors = {
      */
     404: V2Error;
     /**
+     * Conflict
+     */
+    409: V2Error;
+    /**
      * rate limited: retry later
      */
     429: Error;
@@ -4013,6 +4017,10 @@ export type ModelReadyErrors = {
      * Not Found
      */
     404: V2Error;
+    /**
+     * Conflict
+     */
+    409: V2Error;
     /**
      * rate limited: retry later
      */
@@ -4138,6 +4146,10 @@ export type ModelMetadataVersionErrors = {
      */
     404: V2Error;
     /**
+     * Conflict
+     */
+    409: V2Error;
+    /**
      * rate limited: retry later
      */
     429: Error;
@@ -4195,6 +4207,10 @@ export type ModelReadyVersionErrors = {
      * Not Found
      */
     404: V2Error;
+    /**
+     * Conflict
+     */
+    409: V2Error;
     /**
      * rate limited: retry later
      */

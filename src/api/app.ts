@@ -27,6 +27,7 @@ import modelRoutes from './routes/models.js';
 import servingRoutes from './routes/serving.js';
 import v2Routes from './routes/v2.js';
 import versionRoutes from './routes/versions.js';
+import tfservingPlugin from './tfserving-app.js';
 import { MAX_NAME_LENGTH } from './schemas/common.js';
 
 export interface BuildAppOptions {
@@ -109,5 +110,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, v2Routes, jobRoutes, datasetRoutes]) await app.register(routes);
   await app.register(dashboardPlugin);
   await app.register(grpcServerPlugin, { keys: config.API_KEYS, maxMessageBytes: config.BODY_LIMIT });
+  await app.register(tfservingPlugin);
   return app;
 }

@@ -232,7 +232,7 @@ async function grpcServer(app: FastifyInstance, options: GrpcServerOptions): Pro
         return { ready: (await v2ModelReady(app, request.name, request.version || undefined)).ready };
       } catch (error) {
         // The protocol's answer for a known model that cannot serve yet; unknown ones stay NOT_FOUND.
-        if (error instanceof AppError && error.status === 503) return { ready: false };
+        if (error instanceof AppError && error.code === 'not_trained') return { ready: false };
         throw error;
       }
     }),

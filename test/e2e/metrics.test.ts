@@ -103,8 +103,8 @@ test("the worker's epochs show on the API's /metrics: durations and samples per 
   assert.ok(sample(scraped, 'modelyard_training_samples_per_second', { model: 'iris-metrics' }).value > 0);
 });
 
-test('HTTP durations are labelled by route pattern, method and status, never by raw URL', () => {
-  const predict = { method: 'POST', route: '/v1/models/:model/predict', status_code: '200' };
+test('HTTP durations are labelled by route pattern, method, status and protocol, never by raw URL', () => {
+  const predict = { method: 'POST', route: '/v1/models/:model/predict', status_code: '200', protocol: 'v1' };
   assert.equal(sample(scraped, 'modelyard_http_request_duration_seconds_count', predict).value, 2);
   assert.equal(sample(scraped, 'modelyard_http_request_duration_seconds_count', { method: 'POST', route: '/v1/jobs', status_code: '202' }).value, 1);
   assert.ok(sample(scraped, 'modelyard_http_request_duration_seconds_count', { method: 'GET', route: '/v1/jobs/:job', status_code: '200' }).value >= 1);

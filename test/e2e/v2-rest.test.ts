@@ -148,8 +148,9 @@ test("errors come in the protocol's body, with their status", async () => {
 test('a model with no trained version is not ready, in the same error body', async () => {
   assert.equal((await service.request('POST', '/v1/models', { ...IRIS, name: 'untrained' })).status, 201);
   const ready = await service.request('GET', '/v2/models/untrained/ready');
-  assert.equal(ready.status, 503);
+  assert.equal(ready.status, 409, 'not ready is a 4xx in the protocol');
   assert.match(ready.body.error, /no trained version/);
+  assert.equal((await service.request('GET', '/v2/models/untrained')).status, 409);
   assert.equal((await infer(flowers(), '/v2/models/untrained/infer')).status, 409);
 });
 

@@ -50,7 +50,7 @@ export interface ServiceOptions {
 export async function startService(options: ServiceOptions = {}): Promise<TestService> {
   const redis = await useTestRedis(options.env?.REDIS_URL ?? process.env.REDIS_URL);
   const dataDir = mkdtempSync(join(tmpdir(), 'modelyard-test-'));
-  const config = loadConfig({ KEY_PREFIX: redis.prefix, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env, REDIS_URL: redis.url });
+  const config = loadConfig({ KEY_PREFIX: redis.prefix, DATA_DIR: dataDir, LOG_LEVEL: 'silent', TFSERVING_PORT: '0', ...options.env, REDIS_URL: redis.url });
   const backend = await selectBackend(process.env.TF_BACKEND as BackendName | undefined);
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const metrics = new Metrics(backend);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Server } from 'node:http';
-import { serveMetrics } from '../../metrics.js';
+import { serveMetrics, type HttpProtocol } from '../../metrics.js';
 
 /**
  * Prometheus's text format: GET /metrics behind an admin key (model names
@@ -13,12 +13,7 @@ import { serveMetrics } from '../../metrics.js';
 async function metrics(app: FastifyInstance): Promise<void> {
   const { metrics, config } = app;
   metrics.observeApi({ jobs: app.jobs, queue: app.queue, cache: app.modelCache });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.httpDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
-  });
+  timeResponses(app, (route) => (route === '/v2' || route.startsWith('/v2/') ? 'v2' : 'v1'));
   const port = config.METRICS_PORT;
   if (port === undefined) {
     app.get('/metrics', { config: { access: 'admin' }, schema: { hide: true } }, async (_request, reply) =>
@@ -33,6 +28,20 @@ async function metrics(app: FastifyInstance): Promise<void> {
   });
   app.addHook('onClose', async () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+}
+
+/**
+ * Times every response of `app` by its route pattern and the protocol it
+ * speaks; a request no route matched counts under its app's protocol.
+ */
+export function timeResponses(app: FastifyInstance, protocolOf: (route: string) => HttpProtocol): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    app.metrics.httpDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode), protocol: protocolOf(route) },
+      reply.elapsedTime / 1000,
+    );
   });
 }
 

@@ -24,8 +24,8 @@ export const SERVER_VERSION = z.object({ version: z.string() }).parse(JSON.parse
 /** Redis being away: the one server-side failure a client should retry. */
 const REDIS_AWAY = /ECONNREFUSED|Connection is closed|Stream isn't writeable|max retries per request|ENOTFOUND/i;
 
-/** Every error on these routes in the protocol's body, `{"error": "..."}`, with the status /v1 would give. */
-function sendError(reply: FastifyReply, error: FastifyError): FastifyReply {
+/** Every error on these routes in the protocol's body, `{"error": "..."}`, with the status /v1 would give; TF Serving's REST API shares the body. */
+export function sendError(reply: FastifyReply, error: FastifyError): FastifyReply {
   const send = (status: number, message: string): FastifyReply => reply.code(status).type('application/json').send({ error: message });
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext ?? 'request';
@@ -96,7 +96,7 @@ export default async function v2Routes(app: FastifyInstance): Promise<void> {
               operationId: `modelMetadata${suffix}`,
               summary: `Metadata of ${which}: its input and outputs, with datatype and shape`,
               params,
-              response: { 200: V2ModelMetadataSchema, ...v2ErrorResponses(400, 404, 503) },
+              response: { 200: V2ModelMetadataSchema, ...v2ErrorResponses(400, 404, 409, 503) },
             },
           },
           async (request) => v2ModelMetadata(app, request.params.name, versionOf(request.params)),
@@ -111,7 +111,7 @@ export default async function v2Routes(app: FastifyInstance): Promise<void> {
               operationId: `modelReady${suffix}`,
               summary: `Whether ${which} is loaded and ready for inference`,
               params,
-              response: { 200: V2ModelReadySchema, ...v2ErrorResponses(400, 404, 503) },
+              response: { 200: V2ModelReadySchema, ...v2ErrorResponses(400, 404, 409, 503) },
             },
           },
           async (request) => v2ModelReady(app, request.params.name, versionOf(request.params)),

@@ -117,7 +117,7 @@ function v2Version(modelName: string, version: string | undefined): number | und
 async function versionRecord(deps: Pick<Deps, 'modelCache' | 'models'>, idOrName: string, version?: string): Promise<{ model: ModelRecord; record: VersionRecord }> {
   const { model, latest } = await deps.modelCache.catalog.resolve(idOrName);
   const wanted = v2Version(model.name, version) ?? model.latest_version;
-  if (wanted === 0) throw new AppError(503, 'unavailable', `model '${model.name}' has no trained version yet`);
+  if (wanted === 0) throw new AppError(409, 'not_trained', `model '${model.name}' has no trained version yet`);
   if (latest?.version === wanted) return { model, record: latest };
   return { model, record: await deps.models.getVersion(model.id, wanted) };
 }
@@ -151,7 +151,8 @@ interface V2TensorMetadata {
 export async function v2ModelReady(deps: Pick<Deps, 'modelCache'>, idOrName: string, version?: string): Promise<{ name: string; version: string; ready: boolean }> {
   const { model } = await deps.modelCache.catalog.resolve(idOrName);
   const wanted = v2Version(model.name, version) ?? model.latest_version;
-  if (wanted === 0) throw new AppError(503, 'unavailable', `model '${model.name}' is not ready: it has no trained version yet`);
+  // The protocol answers "not ready" with a 4xx; 409, as predicting on it does.
+  if (wanted === 0) throw new AppError(409, 'not_trained', `model '${model.name}' is not ready: it has no trained version yet`);
   const loaded = await deps.modelCache.get(model.id, wanted);
   return { name: model.name, version: String(loaded.record.version), ready: true };
 }
