@@ -35,7 +35,30 @@ export const ConfigSchema = z.object({
     .describe('Redis for the queue and the registry; unset under `all`: 127.0.0.1:6379, or a private redis-server'),
   KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('modelyard').describe('prefix of every Redis key'),
   DATA_DIR: z.string().min(1).default('./data').describe('artifact store: trained weights and uploaded data'),
-  ARTIFACT_STORE: z.url().optional().describe('artifact store as a URL, such as `file:///data`; unset: the DATA_DIR folder'),
+  ARTIFACT_STORE: z
+    .url()
+    .optional()
+    .describe('artifact store as a URL: `file:///data`, or `s3://bucket/prefix` for an S3 bucket (S3_* settings); unset: the DATA_DIR folder'),
+  S3_ENDPOINT: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('endpoint of an S3-compatible service (MinIO, Ceph, R2), such as `http://minio:9000`; unset: AWS S3. Credentials come from the AWS SDK\'s default chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws files, or an instance role'),
+  S3_REGION: z.string().min(1).default('us-east-1').describe('region of the S3 bucket'),
+  S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe('`true` addresses the bucket in the path (`endpoint/bucket/key`), as MinIO and most S3-compatible services need'),
+  ARTIFACT_REDIRECT: z
+    .enum(['api', 'presigned'])
+    .default('api')
+    .describe('how `GET …/versions/{v}/artifact/{file}` serves weights: `api` streams them through the API; `presigned` redirects to a short-lived URL of the S3 store (the file store always streams)'),
+  DATASET_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(256 * 1024 * 1024)
+    .describe('a worker keeps the stored datasets it read from an S3 store, least recently used first out, up to this many bytes in memory; 0: none'),
   TF_BACKEND: z.enum(BACKENDS).optional().describe('force `tensorflow`, `wasm` or `cpu` instead of the best that loads'),
   WORKER_CONCURRENCY: positiveInt.default(1).describe('training jobs one worker runs at once'),
   TRAINING_ENGINE: z

@@ -11,6 +11,8 @@ import { Metrics, serveMetrics } from './metrics.js';
 import { createQueueConnection, createTrainingQueue, type TrainingQueue } from './queue/training-queue.js';
 import { openArtifactStore } from './registry/artifact-stores.js';
 import type { ArtifactStore } from './registry/artifacts.js';
+import { withDatasetCache } from './registry/dataset-cache.js';
+import { FileArtifactStore } from './registry/file-artifact-store.js';
 import { createPatientConnection } from './registry/connection.js';
 import { createRedisStores, type Stores } from './registry/stores.js';
 import { selectBackend } from './tf/backend.js';
@@ -105,7 +107,8 @@ async function main(): Promise<void> {
     patient.on('error', (error) => logger.warn({ err: error }, 'redis (worker)'));
     connections.push(patient);
     workerStores = createRedisStores({ redis: patient, prefix: config.KEY_PREFIX });
-    worker = await startTrainingWorker({ config, connection, ...workerStores, artifacts, backend, logger, metrics });
+    const workerArtifacts = withDatasetCache(artifacts, config.DATASET_CACHE_BYTES, artifacts instanceof FileArtifactStore);
+    worker = await startTrainingWorker({ config, connection, ...workerStores, artifacts: workerArtifacts, backend, logger, metrics });
     logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker taking training jobs');
     if (!app && config.WORKER_METRICS_PORT !== undefined) {
       metricsServer = await serveMetrics(metrics, config.WORKER_METRICS_PORT, config.HOST);

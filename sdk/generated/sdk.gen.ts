@@ -102,6 +102,8 @@ export const getArtifact = <ThrowOnError extends boolean = false>(options: Optio
 
 /**
  * A file of the version's artifact (weights), as model.json names it
+ *
+ * With `ARTIFACT_REDIRECT=presigned` and an S3 store, a 302 to a short-lived URL of the file in the bucket.
  */
 export const getArtifactFile = <ThrowOnError extends boolean = false>(options: Options<GetArtifactFileData, ThrowOnError>): RequestResult<GetArtifactFileResponses, GetArtifactFileErrors, ThrowOnError> => (options.client ?? client).get<GetArtifactFileResponses, GetArtifactFileErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -49,6 +49,11 @@ export interface ArtifactStore {
   exists(key: string): Promise<boolean>;
   /** Removes the blob or folder at `key`; nothing to remove is no error. */
   delete(key: string): Promise<void>;
+  /**
+   * A short-lived URL a client can fetch one file of a folder from, without
+   * the API in between; only stores that can sign one have it.
+   */
+  signedUrl?(key: string, name: string): Promise<string>;
 }
 
 const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;

@@ -264,6 +264,9 @@ function compose() {
 
 const modelyardServices = ['api', 'worker', 'worker-gpu'] as const;
 
+/** Read by the AWS SDK for ARTIFACT_STORE=s3://…, not by src/config.ts. */
+const AWS_CREDENTIALS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+
 test('CI runs the image test after the other tests; compose files stay readable by docker-compose 1.x', () => {
   const ci = read('.ci/run');
   const imageTest = ci.search(/^bash scripts\/image-test\.sh$/m);
@@ -316,6 +319,27 @@ test('compose: every modelyard container shares DATA_DIR on one named volume', (
   assert.ok(doc.volumes && volume in doc.volumes, `${volume} is a named volume`);
 });
 
+test('compose: the s3 profile adds MinIO with its bucket, and s3.env points the api and workers at it', () => {
+  const { service } = compose();
+  const minio = service('minio');
+  assert.deepEqual(minio.profiles, ['s3']);
+  assert.deepEqual(service('minio-bucket').profiles, ['s3']);
+  const env = Object.fromEntries(
+    read('s3.env')
+      .split('\n')
+      .filter((line) => line.trim() && !line.startsWith('#'))
+      .map((line) => line.split('=', 2) as [string, string]),
+  );
+  const store = new URL(env.ARTIFACT_STORE ?? '');
+  assert.equal(store.protocol, 's3:');
+  assert.equal(store.hostname, env.S3_BUCKET, 'the bucket minio-bucket creates');
+  assert.equal(new URL(env.S3_ENDPOINT ?? '').hostname, 'minio');
+  assert.equal(env.S3_FORCE_PATH_STYLE, 'true');
+  for (const name of AWS_CREDENTIALS) assert.ok(env[name], `s3.env sets ${name}`);
+  const parsed = ConfigSchema.safeParse({ ...env, DATA_DIR: '/data' });
+  assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+});
+
 test('compose: the gpu profile adds a GPU worker built from the GPU target', () => {
   const { service } = compose();
   const { stage } = dockerfile();
@@ -333,9 +357,9 @@ test('compose: the gpu profile adds a GPU worker built from the GPU target', () 
   }
 });
 
-test('compose: the containers get exactly the variables of src/config.ts', () => {
+test('compose: the containers get exactly the variables of src/config.ts, and the AWS credentials', () => {
   const { service } = compose();
-  const expected = Object.keys(ConfigSchema.shape).sort();
+  const expected = [...Object.keys(ConfigSchema.shape), ...AWS_CREDENTIALS].sort();
   for (const name of modelyardServices) {
     const environment = service(name).environment ?? {};
     const actual = Object.keys(environment).sort();

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ModelParamsSchema, errorResponses } from '../schemas/common.js';
 import { VersionListSchema, VersionParamsSchema, VersionSchema } from '../schemas/models.js';
-import { artifactFile, artifactModelJson } from '../services/artifacts.js';
+import { artifactFile, artifactFileUrl, artifactModelJson } from '../services/artifacts.js';
 
 export default async function versionRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -49,11 +49,16 @@ export default async function versionRoutes(app: FastifyInstance): Promise<void>
         tags: ['versions'],
         operationId: 'getArtifactFile',
         summary: "A file of the version's artifact (weights), as model.json names it",
+        description: 'With `ARTIFACT_REDIRECT=presigned` and an S3 store, a 302 to a short-lived URL of the file in the bucket.',
         params: VersionParamsSchema.extend({ file: z.string().regex(/^[\w.-]+$/) }),
         produces: ['application/octet-stream'],
       },
     },
     async (request, reply) => {
+      if (app.config.ARTIFACT_REDIRECT === 'presigned') {
+        const url = await artifactFileUrl(app, request.params.model, request.params.version, request.params.file);
+        if (url) return reply.redirect(url, 302);
+      }
       const { stream, size } = await artifactFile(app, request.params.model, request.params.version, request.params.file);
       return reply.type('application/octet-stream').header('content-length', size).send(stream);
     },

@@ -23,6 +23,12 @@ export async function artifactModelJson(deps: Deps, idOrName: string, version: n
   return modelJson;
 }
 
+/** Where a client fetches a file of the version straight from the store, when it can sign such a URL. */
+export async function artifactFileUrl(deps: Deps, idOrName: string, version: number, file: string): Promise<string | undefined> {
+  if (!deps.artifacts.signedUrl) return undefined;
+  return deps.artifacts.signedUrl(await versionArtifact(deps, idOrName, version), file);
+}
+
 export async function artifactFile(
   deps: Deps,
   idOrName: string,
