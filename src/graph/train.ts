@@ -4,6 +4,7 @@ import { ValidationError } from '../errors.js';
 import { buildModel, canonicalLoss, checkLabels, planModel, summarize } from '../models/index.js';
 import { EarlyStopping } from '../worker/early-stopping.js';
 import { outputShapeOf, prepareData, type TrainInput, type TrainResult } from '../worker/train.js';
+import { seededRandom } from '../seeded-random.js';
 import { canLower, lowerModel, type LoweredModel } from './lower.js';
 import { GraphSession, tensor } from './session.js';
 import { threadsFor, type SessionThreads } from './session-config.js';
@@ -189,18 +190,6 @@ class Batches {
       };
     }
   }
-}
-
-/** A small deterministic generator (mulberry32) for a seeded shuffle. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // float32 throughout, as Keras casts inputs and targets to the model's float dtype.

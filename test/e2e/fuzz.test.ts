@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { seededRandom } from '../../src/seeded-random.js';
 import { rawRequest } from '../support/raw-http.js';
 import { IRIS, NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
@@ -31,18 +32,6 @@ interface FuzzRequest {
   headers: Record<string, string>;
   body?: string | Buffer;
   raw: boolean;
-}
-
-/** mulberry32: small, seedable, and the same on every platform. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function operations(): Operation[] {
@@ -418,7 +407,7 @@ describe('fuzzing every operation in openapi.json', () => {
 
   test(`no 5xx, and every error in the error shape (seed ${SEED})`, async (t) => {
     t.diagnostic(`FUZZ_SEED=${SEED}`);
-    const fuzzer = new Fuzzer(prng(SEED));
+    const fuzzer = new Fuzzer(seededRandom(SEED));
     const all = operations();
     assert.ok(all.length >= 20, `openapi.json lists ${all.length} operations`);
     const deadline = Date.now() + TIME_BUDGET_MS;

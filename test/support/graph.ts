@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
 import type { Dataset } from '../../src/datasets/types.js';
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so every run sees the same data. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/seeded-random.js';
 
 export function floats(shape: number[], seed: number, low = -1, high = 1): Float32Array {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => low + (high - low) * next());
 }
 
