@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { digitsModel } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
+import { waitUntil } from '../support/wait.js';
 
 let service: TestService;
 
@@ -28,21 +29,11 @@ const longJob = (engine: Engine, epochs = LONG_EPOCHS) => ({
   fit: { epochs, engine },
 });
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function runningWithEpochs(id: string, epochs = 1) {
   return waitUntil(`job ${id} to run ${epochs} epoch(s)`, async () => {
     const { body } = await service.request('GET', `/v1/jobs/${id}`);
     return body.status === 'running' && body.progress.epoch >= epochs ? body : undefined;
-  });
+  }, 180_000);
 }
 
 for (const engine of ENGINES) test(`cancelling on the ${engine} engine: a running job stops at its next batch and writes no version; a queued one is cancelled at once`, async () => {

@@ -7,6 +7,7 @@ import { selectBackend, type BackendName } from '../../src/tf/backend.js';
 import { startTrainingWorker } from '../../src/worker/worker.js';
 import { IRIS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
+import { waitUntil } from '../support/wait.js';
 
 let service: TestService;
 
@@ -22,16 +23,6 @@ after(async () => {
 
 // Long enough that a worker is always killed mid-job: every epoch waits on a Redis write.
 const longJob = { model: 'iris', dataset: { builtin: 'iris' }, fit: { epochs: 10_000 } };
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function jobWhere(id: string, what: string, holds: (job: any) => boolean): Promise<any> {
   return waitUntil(what, async () => {
