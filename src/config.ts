@@ -77,6 +77,9 @@ export const ConfigSchema = z.object({
   MAX_EPOCHS: positiveInt.default(10_000).describe('most epochs one job may ask for'),
   BODY_LIMIT: positiveInt.default(16 * 1024 * 1024).describe('largest JSON request body, bytes'),
   UPLOAD_LIMIT: positiveInt.default(256 * 1024 * 1024).describe('largest dataset upload (CSV, NumPy), bytes'),
+  UPLOAD_PARSE_MEMORY_MB: positiveInt
+    .default(256)
+    .describe('heap of the worker thread that parses one upload, MB; an upload that needs more is refused with 413 (the arrays it builds are not counted)'),
   JSON_UPLOAD_LIMIT: positiveInt
     .default(64 * 1024 * 1024)
     .describe('largest dataset uploaded as JSON, bytes (JSON is parsed whole, so it gets a lower limit)'),

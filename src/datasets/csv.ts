@@ -1,4 +1,7 @@
-import { CsvError, parse } from 'csv-parse/sync';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CsvError, parse, type Options } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { ValidationError } from '../errors.js';
 import type { Dataset, NDArray } from './types.js';
 
@@ -9,12 +12,23 @@ export interface CsvOptions {
   name?: string;
 }
 
-interface Row {
-  cells: string[];
+/** Where a data row is, for messages. */
+interface RowPlace {
   /** 1-based, counting data rows only: what a spreadsheet user sees below the header. */
   row: number;
   /** 1-based line of the file the row starts on. */
   line: number;
+}
+
+interface CellPlace extends RowPlace {
+  column: number;
+  cell: string;
+}
+
+/** What csv-parse tells `on_record` of the record it just read. */
+interface RecordInfo {
+  lines: number;
+  empty_lines: number;
 }
 
 // Plain decimal notation only: Number() would also take '', '0x1f' and 'Infinity'.
@@ -26,45 +40,8 @@ function parseNumber(cell: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-function where(r: Row): string {
+function where(r: RowPlace): string {
   return `data row ${r.row} (file line ${r.line})`;
-}
-
-/** Records with their numbering; blank lines are skipped but still counted as lines. */
-function readRows(text: string | Uint8Array, path: string): { header: string[]; rows: Row[] } {
-  let records: { record: string[]; info: { lines: number; empty_lines: number } }[];
-  try {
-    // csv-parse's types do not model `info: true`, which wraps each record with its position.
-    records = parse(text, { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true }) as unknown as typeof records;
-  } catch (e) {
-    if (e instanceof CsvError) throw ValidationError.at(path, `not a valid CSV file: ${e.message}`);
-    throw e;
-  }
-  const [first, ...rest] = records;
-  if (!first) throw ValidationError.at(path, 'empty file: expected a header row naming the columns, then data rows');
-
-  // A record ends on `info.lines`; it starts after the previous one and any blank lines between.
-  let previousEnd = first.info.lines;
-  let previousEmpty = first.info.empty_lines;
-  const rows = rest.map(({ record, info }, i) => {
-    const line = previousEnd + 1 + (info.empty_lines - previousEmpty);
-    previousEnd = info.lines;
-    previousEmpty = info.empty_lines;
-    return { cells: record, row: i + 1, line };
-  });
-  return { header: first.record, rows };
-}
-
-function checkHeader(header: string[], path: string): void {
-  const seen = new Set<string>();
-  header.forEach((name, i) => {
-    if (name === '') {
-      const hint = i === 0 ? ' (pandas writes its index so; save with to_csv(index=False))' : '';
-      throw ValidationError.at(path, `column ${i + 1} of the header has no name${hint}`);
-    }
-    if (seen.has(name)) throw ValidationError.at(path, `column ${JSON.stringify(name)} appears twice in the header`);
-    seen.add(name);
-  });
 }
 
 /** Sorted by code point, as numpy's unique (and so scikit-learn's LabelEncoder) sorts strings. */
@@ -82,6 +59,229 @@ function isInt32(v: number): boolean {
   return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
 }
 
+type Growing = Float32Array | Float64Array | Int32Array;
+
+/** A typed array appended to value by value, its capacity doubled as it fills: rows arrive before their count is known. */
+class Column<T extends Growing> {
+  private data: T;
+  length = 0;
+
+  constructor(private readonly create: (length: number) => T) {
+    this.data = create(1024);
+  }
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const grown = this.create(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = v;
+  }
+
+  /** The values so far: a view, since a trimmed copy would briefly double the largest array. */
+  values(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+}
+
+/**
+ * A CSV file's records → a dataset, one record at a time, so that nothing but
+ * the arrays themselves grows with the file. Every check the file can fail is
+ * remembered at its first occurrence and reported by `finish`, in the order a
+ * reader of the whole file would meet them: the header, then ragged rows, then
+ * text feature columns, then cells.
+ */
+class CsvDatasetBuilder {
+  private readonly path: string;
+  private readonly targets: string[];
+  private header: string[] | undefined;
+  private headerError: ValidationError | undefined;
+  private targetIndex: number[] = [];
+  private featureIndex: number[] = [];
+  private previousEnd = 0;
+  private previousEmpty = 0;
+  private rows = 0;
+  private ragged: (RowPlace & { fields: number }) | undefined;
+
+  private readonly x = new Column((n) => new Float32Array(n));
+  /** Per feature column: whether any cell held a number, and its first non-empty cell. */
+  private featureHasNumber: boolean[] = [];
+  private featureSample: (CellPlace | undefined)[] = [];
+  private firstBadFeature: CellPlace | undefined;
+
+  private readonly y = new Column((n) => new Float64Array(n));
+  private yIntegers = true;
+  private targetHasNumber: boolean[] = [];
+  private firstBadTarget: CellPlace | undefined;
+  /** A single target column is read as labels too until it shows a number, which makes it numeric. */
+  private labels: Map<string, number> | undefined;
+  private readonly labelIds = new Column((n) => new Int32Array(n));
+  private firstEmptyLabel: CellPlace | undefined;
+
+  constructor(options: CsvOptions) {
+    this.path = options.name ?? 'csv';
+    this.targets = options.target;
+    if (this.targets.length === 0) throw ValidationError.at('target', 'give ?target=COLUMN: the column (or columns) to predict');
+    const duplicate = this.targets.find((t, i) => this.targets.indexOf(t) !== i);
+    if (duplicate !== undefined) throw ValidationError.at('target', `column ${JSON.stringify(duplicate)} is given twice`);
+  }
+
+  /** Feeds one record; blank lines are skipped by the parser but still counted as lines. */
+  add(record: string[], info: RecordInfo): void {
+    if (!this.header) {
+      this.header = record;
+      this.previousEnd = info.lines;
+      this.previousEmpty = info.empty_lines;
+      this.headerError = this.readHeader(record);
+      return;
+    }
+    // A record ends on `info.lines`; it starts after the previous one and any blank lines between.
+    const line = this.previousEnd + 1 + (info.empty_lines - this.previousEmpty);
+    this.previousEnd = info.lines;
+    this.previousEmpty = info.empty_lines;
+    const place: RowPlace = { row: ++this.rows, line };
+    if (this.headerError || this.ragged) return;
+    if (record.length !== this.header.length) {
+      this.ragged = { ...place, fields: record.length };
+      return;
+    }
+    this.featureIndex.forEach((column, j) => {
+      const cell = record[column] as string;
+      const v = parseNumber(cell);
+      this.x.push(v ?? Number.NaN);
+      if (v !== undefined) this.featureHasNumber[j] = true;
+      else this.firstBadFeature ??= { ...place, column, cell };
+      if (cell !== '') this.featureSample[j] ??= { ...place, column, cell };
+    });
+    const single = this.targetIndex.length === 1;
+    this.targetIndex.forEach((column, j) => {
+      const cell = record[column] as string;
+      const v = parseNumber(cell);
+      this.y.push(v ?? Number.NaN);
+      if (v !== undefined) {
+        this.targetHasNumber[j] = true;
+        if (!isInt32(v)) this.yIntegers = false;
+      } else {
+        this.firstBadTarget ??= { ...place, column, cell };
+      }
+      if (!single) return;
+      if (this.targetHasNumber[j]) {
+        this.labels = undefined;
+        return;
+      }
+      if (cell === '') this.firstEmptyLabel ??= { ...place, column, cell };
+      const labels = (this.labels ??= new Map());
+      let id = labels.get(cell);
+      if (id === undefined) {
+        id = labels.size;
+        labels.set(cell, id);
+      }
+      this.labelIds.push(id);
+    });
+  }
+
+  private readHeader(header: string[]): ValidationError | undefined {
+    const seen = new Set<string>();
+    for (const [i, name] of header.entries()) {
+      if (name === '') {
+        const hint = i === 0 ? ' (pandas writes its index so; save with to_csv(index=False))' : '';
+        return ValidationError.at(this.path, `column ${i + 1} of the header has no name${hint}`);
+      }
+      if (seen.has(name)) return ValidationError.at(this.path, `column ${JSON.stringify(name)} appears twice in the header`);
+      seen.add(name);
+    }
+    const columns = header.map((name) => JSON.stringify(name)).join(', ');
+    for (const t of this.targets) {
+      if (!header.includes(t)) return ValidationError.at('target', `no column ${JSON.stringify(t)} in the CSV; its columns are ${columns}`);
+    }
+    this.targetIndex = this.targets.map((t) => header.indexOf(t));
+    this.featureIndex = header.map((_, i) => i).filter((i) => !this.targetIndex.includes(i));
+    if (this.featureIndex.length === 0) {
+      return ValidationError.at('target', `every column is a target; x needs at least one other column (columns: ${columns})`);
+    }
+    this.featureHasNumber = this.featureIndex.map(() => false);
+    this.targetHasNumber = this.targetIndex.map(() => false);
+    return undefined;
+  }
+
+  private name(column: number): string {
+    return JSON.stringify(this.header?.[column]);
+  }
+
+  private cellError(c: CellPlace): ValidationError {
+    if (c.cell === '') return ValidationError.at(this.path, `${where(c)}, column ${this.name(c.column)}: empty cell; fill or drop missing values first`);
+    return ValidationError.at(this.path, `${where(c)}, column ${this.name(c.column)}: expected a finite number, found ${JSON.stringify(c.cell)}`);
+  }
+
+  finish(): Dataset {
+    const header = this.header;
+    if (!header) throw ValidationError.at(this.path, 'empty file: expected a header row naming the columns, then data rows');
+    if (this.headerError) throw this.headerError;
+    if (this.rows === 0) throw ValidationError.at(this.path, 'no rows: expected at least one data row below the header');
+    if (this.ragged) {
+      throw ValidationError.at(this.path, `${where(this.ragged)}: ragged: expected ${header.length} fields as in the header, found ${this.ragged.fields}`);
+    }
+    // A column with no number in it is text: say so once, rather than at its first row.
+    this.featureIndex.forEach((column, j) => {
+      const sample = this.featureSample[j];
+      if (sample && !this.featureHasNumber[j]) {
+        throw ValidationError.at(
+          this.path,
+          `column ${this.name(column)} holds text (${JSON.stringify(sample.cell)} in ${where(sample)}); features must be numbers: encode it, drop it, or give it as ?target=`,
+        );
+      }
+    });
+    if (this.firstBadFeature) throw this.cellError(this.firstBadFeature);
+
+    const n = this.rows;
+    const xArray: NDArray = { data: this.x.values(), shape: [n, this.featureIndex.length], dtype: 'float32' };
+    const featureNames = this.featureIndex.map((i) => header[i] as string);
+
+    const textTarget = this.targetIndex.find((_, j) => !this.targetHasNumber[j]);
+    if (textTarget !== undefined) {
+      if (this.targetIndex.length > 1) {
+        throw ValidationError.at('target', `column ${this.name(textTarget)} holds text labels; text labels become class indices only with a single target column`);
+      }
+      if (this.firstEmptyLabel) throw this.cellError(this.firstEmptyLabel);
+      const labels = this.labels ?? new Map<string, number>();
+      const classNames = [...labels.keys()].sort(compareCodePoints);
+      const classOf = new Int32Array(labels.size);
+      classNames.forEach((label, i) => (classOf[labels.get(label) as number] = i));
+      const ids = this.labelIds.values();
+      ids.forEach((id, i) => (ids[i] = classOf[id] as number));
+      return { x: xArray, y: { data: ids, shape: [n], dtype: 'int32' }, classNames, featureNames };
+    }
+
+    if (this.firstBadTarget) throw this.cellError(this.firstBadTarget);
+    const k = this.targetIndex.length;
+    const values = this.y.values();
+    const shape = k === 1 ? [n] : [n, k];
+    const y: NDArray = this.yIntegers
+      ? { data: Int32Array.from(values), shape, dtype: 'int32' }
+      : { data: Float32Array.from(values), shape, dtype: 'float32' };
+    return { x: xArray, y, featureNames };
+  }
+}
+
+function parserOptions(builder: CsvDatasetBuilder): Options {
+  return {
+    bom: true,
+    trim: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    // Each record goes to the builder and no further, so the parser keeps none of them.
+    on_record: (record: string[], info: RecordInfo) => {
+      builder.add(record, info);
+      return null;
+    },
+  };
+}
+
+function invalidCsv(e: unknown, path: string): unknown {
+  return e instanceof CsvError ? ValidationError.at(path, `not a valid CSV file: ${e.message}`) : e;
+}
+
 /**
  * A CSV file with a header row → a dataset. The `target` columns become `y`
  * (`[n]` for one, `[n, k]` for k), the others `x` (float32, named by `featureNames`).
@@ -90,86 +290,23 @@ function isInt32(v: number): boolean {
  * (bar the text target): empty cells and NaN are refused, not guessed.
  */
 export function datasetFromCsv(text: string | Uint8Array, options: CsvOptions): Dataset {
-  const path = options.name ?? 'csv';
-  const targets = options.target;
-  if (targets.length === 0) throw ValidationError.at('target', 'give ?target=COLUMN: the column (or columns) to predict');
-  const duplicate = targets.find((t, i) => targets.indexOf(t) !== i);
-  if (duplicate !== undefined) throw ValidationError.at('target', `column ${JSON.stringify(duplicate)} is given twice`);
-
-  const { header, rows } = readRows(text, path);
-  checkHeader(header, path);
-  const columns = header.map((name) => JSON.stringify(name)).join(', ');
-  const targetIndex = targets.map((t) => {
-    const i = header.indexOf(t);
-    if (i < 0) throw ValidationError.at('target', `no column ${JSON.stringify(t)} in the CSV; its columns are ${columns}`);
-    return i;
-  });
-  const featureIndex = header.map((_, i) => i).filter((i) => !targetIndex.includes(i));
-  if (featureIndex.length === 0) throw ValidationError.at('target', `every column is a target; x needs at least one other column (columns: ${columns})`);
-  if (rows.length === 0) throw ValidationError.at(path, 'no rows: expected at least one data row below the header');
-
-  for (const r of rows) {
-    if (r.cells.length !== header.length) {
-      throw ValidationError.at(path, `${where(r)}: ragged: expected ${header.length} fields as in the header, found ${r.cells.length}`);
-    }
+  const builder = new CsvDatasetBuilder(options);
+  try {
+    parseSync(text, parserOptions(builder));
+  } catch (e) {
+    throw invalidCsv(e, options.name ?? 'csv');
   }
+  return builder.finish();
+}
 
-  const cellAt = (r: Row, column: number): string => r.cells[column] as string;
-  const emptyError = (r: Row, column: number): ValidationError =>
-    ValidationError.at(path, `${where(r)}, column ${JSON.stringify(header[column])}: empty cell; fill or drop missing values first`);
-
-  // A column with no number in it is text: say so once, rather than at its first row.
-  const isText = (column: number): boolean => rows.every((r) => parseNumber(cellAt(r, column)) === undefined);
-  for (const column of featureIndex) {
-    const sample = rows.find((r) => cellAt(r, column) !== '');
-    if (sample && isText(column)) {
-      throw ValidationError.at(
-        path,
-        `column ${JSON.stringify(header[column])} holds text (${JSON.stringify(cellAt(sample, column))} in ${where(sample)}); features must be numbers: encode it, drop it, or give it as ?target=`,
-      );
-    }
+/** `datasetFromCsv` over a file arriving in chunks: memory grows with the arrays, not the file. */
+export async function datasetFromCsvChunks(chunks: AsyncIterable<Uint8Array>, options: CsvOptions): Promise<Dataset> {
+  const builder = new CsvDatasetBuilder(options);
+  const discard = new Writable({ objectMode: true, write: (_record, _encoding, done) => done() });
+  try {
+    await pipeline(chunks, parse(parserOptions(builder)), discard);
+  } catch (e) {
+    throw invalidCsv(e, options.name ?? 'csv');
   }
-  const numberAt = (r: Row, column: number): number => {
-    const cell = cellAt(r, column);
-    if (cell === '') throw emptyError(r, column);
-    const v = parseNumber(cell);
-    if (v === undefined) {
-      throw ValidationError.at(path, `${where(r)}, column ${JSON.stringify(header[column])}: expected a finite number, found ${JSON.stringify(cell)}`);
-    }
-    return v;
-  };
-
-  const n = rows.length;
-  const x = new Float32Array(n * featureIndex.length);
-  rows.forEach((r, i) => featureIndex.forEach((column, j) => (x[i * featureIndex.length + j] = numberAt(r, column))));
-  const featureNames = featureIndex.map((i) => header[i] as string);
-  const xArray: NDArray = { data: x, shape: [n, featureIndex.length], dtype: 'float32' };
-
-  const textTargets = targetIndex.filter(isText);
-  const [single] = targetIndex;
-  if (textTargets.length > 0) {
-    if (targetIndex.length > 1 || single === undefined) {
-      throw ValidationError.at(
-        'target',
-        `column ${JSON.stringify(header[textTargets[0] as number])} holds text labels; text labels become class indices only with a single target column`,
-      );
-    }
-    const labels = rows.map((r) => {
-      if (cellAt(r, single) === '') throw emptyError(r, single);
-      return cellAt(r, single);
-    });
-    const classNames = [...new Set(labels)].sort(compareCodePoints);
-    const index = new Map(classNames.map((name, i) => [name, i]));
-    const y: NDArray = { data: Int32Array.from(labels, (l) => index.get(l) as number), shape: [n], dtype: 'int32' };
-    return { x: xArray, y, classNames, featureNames };
-  }
-
-  const k = targetIndex.length;
-  const values = new Float64Array(n * k);
-  rows.forEach((r, i) => targetIndex.forEach((column, j) => (values[i * k + j] = numberAt(r, column))));
-  const shape = k === 1 ? [n] : [n, k];
-  const y: NDArray = values.every(isInt32)
-    ? { data: Int32Array.from(values), shape, dtype: 'int32' }
-    : { data: Float32Array.from(values), shape, dtype: 'float32' };
-  return { x: xArray, y, featureNames };
+  return builder.finish();
 }

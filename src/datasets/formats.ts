@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.js';
-import { datasetFromCsv } from './csv.js';
+import { datasetFromCsvChunks } from './csv.js';
 import { datasetFromArrays, decodeNpz } from './npz.js';
 import type { Dataset } from './types.js';
 
@@ -28,7 +28,15 @@ export interface DatasetFormat {
   description: string;
   /** A body the document shows as text (CSV) rather than as a file. */
   text: boolean;
-  decode(bytes: Uint8Array, options: DecodeOptions): Dataset;
+  /** Reads the file as it arrives; a format that needs it whole gathers it with `gather`. */
+  decode(chunks: AsyncIterable<Uint8Array>, options: DecodeOptions): Promise<Dataset>;
+}
+
+/** A file's chunks as one buffer, for formats read whole (a zip's directory is at its end). */
+export async function gather(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts);
 }
 
 export const DATASET_FORMATS: readonly DatasetFormat[] = [
@@ -39,9 +47,9 @@ export const DATASET_FORMATS: readonly DatasetFormat[] = [
     extensions: ['.csv'],
     description: 'CSV with a header row; ?name= names the dataset, ?target= the label column(s)',
     text: true,
-    decode(bytes, { name, target }) {
+    async decode(chunks, { name, target }) {
       if (!target) throw ValidationError.at('target', 'give the label column(s): ?target=COLUMN (several: ?target=a,b)');
-      return datasetFromCsv(bytes, { name, target: target.split(',').map((column) => column.trim()).filter(Boolean) });
+      return datasetFromCsvChunks(chunks, { name, target: target.split(',').map((column) => column.trim()).filter(Boolean) });
     },
   },
   {
@@ -51,8 +59,8 @@ export const DATASET_FORMATS: readonly DatasetFormat[] = [
     extensions: ['.npz'],
     description: 'a .npz archive as np.savez(file, x=..., y=...) writes it; name it with ?name=',
     text: false,
-    decode(bytes, { maxBytes }) {
-      return datasetFromArrays(decodeNpz(bytes, { path: 'upload', maxBytes }), 'upload');
+    async decode(chunks, { maxBytes }) {
+      return datasetFromArrays(decodeNpz(await gather(chunks), { path: 'upload', maxBytes }), 'upload');
     },
   },
 ];

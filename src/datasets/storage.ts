@@ -102,3 +102,15 @@ export function checksumOf(files: Record<string, Uint8Array>): string {
   }
   return hash.digest('hex');
 }
+
+/** A dataset as it goes into the store: its files, what the registry records of it, and their checksum. */
+export interface EncodedDataset {
+  files: Record<string, Uint8Array>;
+  description: DatasetDescription;
+  checksum: string;
+}
+
+export function encodeForStore(ds: Dataset): EncodedDataset {
+  const files = encodeDataset(ds);
+  return { files, description: describeDataset(ds), checksum: checksumOf(files) };
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { datasetFromCsv } from '../../src/datasets/csv.js';
+import { datasetFromCsv, datasetFromCsvChunks } from '../../src/datasets/csv.js';
 import { ValidationError } from '../../src/errors.js';
 
 function refuses(fn: () => unknown, path: string, message: string | RegExp): void {
@@ -132,4 +132,35 @@ test('text labels need a single target column', () => {
 
 test('malformed CSV is a 400 with the parser\'s reason', () => {
   refuses(() => datasetFromCsv('a,t\n"1,2\n', { target: ['t'] }), 'csv', /not a valid CSV file: Quote Not Closed/);
+});
+
+async function* chunksOf(text: string, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+test('a file read in chunks gives the same dataset, wherever the chunks split rows, quotes and characters', async () => {
+  const text = '\ufeffa,b,label\n1,2,"two\nlines"\n\n3.5,-4,é\n5,6e1,"two\nlines"\n';
+  const whole = datasetFromCsv(text, { target: ['label'] });
+  for (const size of [1, 2, 3, 7, 64]) {
+    assert.deepEqual(await datasetFromCsvChunks(chunksOf(text, size), { target: ['label'] }), whole, `chunks of ${size} bytes`);
+  }
+});
+
+test('a file read in chunks is refused as a whole one is, at the same row and line', async () => {
+  const cases: [string, string, string | RegExp][] = [
+    ['a,b,t\n1,2,0\n\n3,x,1\n', 'csv', 'data row 2 (file line 4), column "b": expected a finite number, found "x"'],
+    ['a,t\n"1,2\n', 'csv', /not a valid CSV file: Quote Not Closed/],
+    ['a,b,t\n1,2,0\n3,4\n', 'csv', 'data row 2 (file line 3): ragged: expected 3 fields as in the header, found 2'],
+    ['a,t\n', 'csv', /no rows/],
+  ];
+  for (const [text, path, message] of cases) {
+    await assert.rejects(datasetFromCsvChunks(chunksOf(text, 3), { target: ['t'] }), (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      assert.equal(error.details[0]?.path, path);
+      if (typeof message === 'string') assert.equal(error.message, `${path}: ${message}`);
+      else assert.match(error.message, message);
+      return true;
+    });
+  }
 });

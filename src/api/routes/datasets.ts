@@ -5,11 +5,12 @@ import { z } from 'zod';
 import { BUILTIN_DATASETS } from '../../datasets/builtins.js';
 import { DATASET_FORMATS, formatOfContentType, formatOfFileName, uploadContentTypes } from '../../datasets/formats.js';
 import { inlineDataset } from '../../datasets/ref.js';
-import type { Dataset } from '../../datasets/types.js';
+import { encodeForStore, type EncodedDataset } from '../../datasets/storage.js';
+import type { UploadSource } from '../../datasets/upload.js';
 import { AppError, ValidationError, fromZodError } from '../../errors.js';
 import { errorResponses } from '../schemas/common.js';
 import { DatasetListSchema, DatasetParamsSchema, DatasetSchema, JsonDatasetSchema, UploadQuerySchema, publicDataset } from '../schemas/datasets.js';
-import { deleteDataset, parseNpyPair, receiveUpload, storeDataset } from '../services/datasets.js';
+import { deleteDataset, parseUpload, receiveFile, storeEncoded, withUploadFolder } from '../services/datasets.js';
 
 const UPLOAD_DESCRIPTION = `Upload a dataset as JSON: \`{"name", "x", "y", "class_names"?}\`, nested arrays.
 Files have their own operations, one request body type each: \`POST /v1/datasets/csv\`, \`/npz\`, \`/npy\`.
@@ -43,8 +44,8 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
       },
     },
     async (request, reply) => {
-      const { name, dataset } = await readUpload(app, request, request.query, limit);
-      return reply.code(201).send(publicDataset(await storeDataset(app, name, dataset)));
+      const { name, encoded } = await readUpload(app, request, request.query, limit);
+      return reply.code(201).send(publicDataset(await storeEncoded(app, name, encoded)));
     },
   );
 
@@ -69,8 +70,8 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
         if (formatOfContentType(type) !== format) {
           throw new AppError(415, 'unsupported_media_type', `POST /v1/datasets/${format.name} reads ${format.contentTypes.join(' or ')}, not ${type || 'a body without a content type'}`);
         }
-        const { name, dataset } = await readUpload(app, request, request.query, limit);
-        return reply.code(201).send(publicDataset(await storeDataset(app, name, dataset)));
+        const { name, encoded } = await readUpload(app, request, request.query, limit);
+        return reply.code(201).send(publicDataset(await storeEncoded(app, name, encoded)));
       },
     );
   }
@@ -94,8 +95,8 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
       if (type !== 'multipart/form-data') {
         throw new AppError(415, 'unsupported_media_type', `POST /v1/datasets/npy reads multipart/form-data, not ${type || 'a body without a content type'}`);
       }
-      const { name, dataset } = await readMultipart(app, request, request.query, limit);
-      return reply.code(201).send(publicDataset(await storeDataset(app, name, dataset)));
+      const { name, encoded } = await readMultipart(app, request, request.query, limit);
+      return reply.code(201).send(publicDataset(await storeEncoded(app, name, encoded)));
     },
   );
 
@@ -139,23 +140,33 @@ function requireName(name: string | undefined): string {
   return name;
 }
 
+/** An upload as the arrays it is stored as; files are read in a worker thread (upload-parser.ts). */
+interface Upload {
+  name: string;
+  encoded: EncodedDataset;
+}
+
 async function readUpload(
   app: FastifyInstance,
   request: FastifyRequest,
   query: z.infer<typeof UploadQuerySchema>,
   limit: number,
-): Promise<{ name: string; dataset: Dataset }> {
+): Promise<Upload> {
   const type = contentTypeOf(request);
   if (type === 'application/json') {
     const parsed = JsonDatasetSchema.safeParse(request.body);
     if (!parsed.success) throw fromZodError(parsed.error);
-    return { name: parsed.data.name, dataset: inlineDataset(parsed.data, '') };
+    return { name: parsed.data.name, encoded: encodeForStore(inlineDataset(parsed.data, '')) };
   }
   const format = formatOfContentType(type);
   if (format) {
     const name = requireName(query.name);
-    const bytes = await receiveUpload(app, request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
-    return { name, dataset: format.decode(bytes, { name, target: query.target, maxBytes: limit }) };
+    const options = { name, target: query.target, maxBytes: limit };
+    const encoded = await withUploadFolder(app, async (folder) => {
+      await receiveFile(app, folder, 'file', request.body as NodeJS.ReadableStream as AsyncIterable<Uint8Array>, limit);
+      return parseUpload(app, folder, { kind: 'file', format: format.name, options });
+    });
+    return { name, encoded };
   }
   if (type === 'multipart/form-data') return readMultipart(app, request, query, limit);
   throw new AppError(415, 'unsupported_media_type', `cannot read a dataset from ${type || 'a body without a content type'}; see POST /v1/datasets in /docs`);
@@ -170,33 +181,43 @@ function malformedMultipart(error: unknown): unknown {
   return new AppError(400, 'invalid_multipart', `the multipart body cannot be read: ${error.message.slice(0, 100)}`);
 }
 
+function uploadSourceOf(field: string): UploadSource | undefined {
+  return field === 'file' || field === 'x' || field === 'y' ? field : undefined;
+}
+
 async function readMultipart(
   app: FastifyInstance,
   request: FastifyRequest,
   query: z.infer<typeof UploadQuerySchema>,
   limit: number,
-): Promise<{ name: string; dataset: Dataset }> {
-  const fields: Record<string, string> = {};
-  const files: Record<string, { filename: string; bytes: Buffer }> = {};
-  let received = 0;
-  try {
-    for await (const part of request.parts()) {
-      if (part.type === 'field') {
-        fields[part.fieldname] = String(part.value);
-        continue;
+): Promise<Upload> {
+  return withUploadFolder(app, async (folder) => {
+    const fields: Record<string, string> = {};
+    const fileNames: Partial<Record<UploadSource, string>> = {};
+    let received = 0;
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          fields[part.fieldname] = String(part.value);
+          continue;
+        }
+        // Other file fields are read (they count towards the limit) and left unused.
+        const source = uploadSourceOf(part.fieldname);
+        received += await receiveFile(app, folder, source ?? 'unused', part.file, limit - received);
+        if (source) fileNames[source] = part.filename;
       }
-      const bytes = await receiveUpload(app, part.file, limit - received);
-      received += bytes.byteLength;
-      files[part.fieldname] = { filename: part.filename, bytes };
+    } catch (error) {
+      throw malformedMultipart(error);
     }
-  } catch (error) {
-    throw malformedMultipart(error);
-  }
-  const name = requireName(fields.name ?? query.name);
-  const single = files.file;
-  if (single) {
-    const format = formatOfFileName(single.filename);
-    return { name, dataset: format.decode(single.bytes, { name, target: fields.target ?? query.target, maxBytes: limit }) };
-  }
-  return { name, dataset: parseNpyPair(files.x?.bytes, files.y?.bytes) };
+    const name = requireName(fields.name ?? query.name);
+    if (fileNames.file !== undefined) {
+      const format = formatOfFileName(fileNames.file);
+      const options = { name, target: fields.target ?? query.target, maxBytes: limit };
+      return { name, encoded: await parseUpload(app, folder, { kind: 'file', format: format.name, options }) };
+    }
+    if (fileNames.x === undefined || fileNames.y === undefined) {
+      throw ValidationError.at(fileNames.x === undefined ? 'x' : 'y', 'multipart uploads need two .npy files, in fields named x and y');
+    }
+    return { name, encoded: await parseUpload(app, folder, { kind: 'npy-pair' }) };
+  });
 }

@@ -1,27 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { decodeNpy } from '../../datasets/npy.js';
-import { datasetFromArrays } from '../../datasets/npz.js';
-import { checksumOf, describeDataset, encodeDataset } from '../../datasets/storage.js';
-import type { Dataset } from '../../datasets/types.js';
-import { ConflictError, ValidationError } from '../../errors.js';
+import type { EncodedDataset } from '../../datasets/storage.js';
+import type { UploadJob, UploadSource } from '../../datasets/upload.js';
+import { ConflictError } from '../../errors.js';
 import { UPLOADS_FOLDER, datasetArtifactsFolder } from '../../registry/artifact-layout.js';
 import { newId } from '../../registry/ids.js';
 import type { DatasetRecord } from '../../registry/records.js';
+import { parseInThread } from './upload-parser.js';
 
 type Deps = Pick<FastifyInstance, 'datasets' | 'artifacts'>;
+type UploadDeps = Pick<FastifyInstance, 'artifacts' | 'config'>;
 
-/** Stores a parsed dataset in the compact form (.npy files) and records it. */
-export async function storeDataset(deps: Deps, name: string, dataset: Dataset): Promise<DatasetRecord> {
+/** Stores a dataset in its compact form (.npy files, encoded by `encodeForStore`) and records it. */
+export async function storeEncoded(deps: Deps, name: string, encoded: EncodedDataset): Promise<DatasetRecord> {
   // Checked before writing files; the registry's own check still decides a race.
   if (await deps.datasets.find(name)) throw new ConflictError(`a dataset named '${name}' exists`);
   const id = newId('dataset');
-  const files = encodeDataset(dataset);
   const artifact = datasetArtifactsFolder(id);
-  await deps.artifacts.putFiles(artifact, files);
+  await deps.artifacts.putFiles(artifact, encoded.files);
   try {
-    return await deps.datasets.create({ id, name, ...describeDataset(dataset), checksum: checksumOf(files), artifact });
+    return await deps.datasets.create({ id, name, ...encoded.description, checksum: encoded.checksum, artifact });
   } catch (error) {
     await deps.artifacts.delete(artifact);
     throw error;
@@ -33,22 +32,31 @@ export async function deleteDataset(deps: Deps, idOrName: string): Promise<void>
   await deps.artifacts.delete(deleted.artifact);
 }
 
-/**
- * An upload streamed to a temporary file under the size limit (413 while it
- * streams, never buffered whole), read back, and removed.
- */
-export async function receiveUpload(deps: Deps, source: Readable | AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
-  const key = `${UPLOADS_FOLDER}/${randomBytes(12).toString('hex')}`;
+/** A folder of the artifact store for one request's uploaded files, removed once `use` settles. */
+export async function withUploadFolder<T>(deps: UploadDeps, use: (folder: string) => Promise<T>): Promise<T> {
+  const folder = `${UPLOADS_FOLDER}/${randomBytes(12).toString('hex')}`;
   try {
-    await deps.artifacts.putStream(key, 'upload', source, maxBytes);
-    return await deps.artifacts.getFile(key, 'upload');
+    return await use(folder);
   } finally {
-    await deps.artifacts.delete(key);
+    await deps.artifacts.delete(folder);
   }
 }
 
-export function parseNpyPair(x: Uint8Array | undefined, y: Uint8Array | undefined): Dataset {
-  if (!x || !y) throw ValidationError.at(x ? 'y' : 'x', 'multipart uploads need two .npy files, in fields named x and y');
-  return datasetFromArrays({ x: decodeNpy(x, 'x'), y: decodeNpy(y, 'y') });
+/**
+ * Streams one uploaded file into the upload folder under the size limit (413
+ * while it streams, never buffered whole); its byte count.
+ */
+export async function receiveFile(
+  deps: UploadDeps,
+  folder: string,
+  name: string,
+  source: Readable | AsyncIterable<Uint8Array>,
+  maxBytes: number,
+): Promise<number> {
+  return (await deps.artifacts.putStream(folder, name, source, maxBytes)).bytes;
 }
 
+/** The files received into `folder`, decoded in a worker thread, read from the store as the parser asks for them. */
+export function parseUpload(deps: UploadDeps, folder: string, job: UploadJob): Promise<EncodedDataset> {
+  return parseInThread(job, (source: UploadSource) => deps.artifacts.createReadStream(folder, source), deps.config.UPLOAD_PARSE_MEMORY_MB);
+}
