@@ -137,6 +137,8 @@ export class ModelCatalog {
       const models = await this.options.models.list();
       const latest = await Promise.all(models.map((model) => (model.latest_version > 0 ? this.options.models.latestVersion(model.id) : null)));
       const heard = this.heardDuringReload;
+      // Stop recording before replaying: apply() records what it hears, and would append to the list it walks.
+      this.heardDuringReload = undefined;
       const previous = this.byId;
       this.byId = new Map();
       this.byName = new Map();

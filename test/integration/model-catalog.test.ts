@@ -188,3 +188,37 @@ test('after a Redis restart the catalog loads again: a model lost with the data 
     await h.close();
   }
 });
+
+test('an event heard while the catalog loads is applied once the load ends, and the load ends', async () => {
+  const h = await harness();
+  const listener = new ModelEvents({ redis: client, prefix: h.prefix, onError: () => undefined });
+  const heard: string[] = [];
+  const stopListening = await listener.listen({ event: (event) => heard.push(event.type), resubscribed: () => undefined });
+  let first = true;
+  // The store as the catalog sees it: its first list is slow enough that a model is created, and its event heard, meanwhile.
+  const models = Object.create(h.store, {
+    list: {
+      value: async () => {
+        const listed = await h.store.list();
+        if (first) {
+          first = false;
+          await h.store.create({ name: 'during', definition });
+          await until(() => heard.includes('model'), 'the model event heard');
+        }
+        return listed;
+      },
+    },
+  }) as RedisModelStore;
+  const catalog = new ModelCatalog({ models, events: new ModelEvents({ redis: client, prefix: h.prefix, onError: () => undefined }), onDeleted: () => undefined, onError: (e) => h.errors.push(e), retryMs: 20 });
+  try {
+    catalog.start();
+    await until(() => catalog.reloads === 1, 'the first load');
+    const seen = await commandsDuring(h.prefix, async () => assert.equal((await catalog.resolve('during')).model.name, 'during'));
+    assert.deepEqual(seen, [], 'the model created during the load is served from memory');
+  } finally {
+    await catalog.close();
+    await stopListening();
+    await listener.close();
+    await h.close();
+  }
+});
