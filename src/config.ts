@@ -104,6 +104,18 @@ export const ConfigSchema = z.object({
   JOB_LOCK_MS: positiveInt
     .default(10_000)
     .describe('a running job whose worker has not renewed its lock for this long is taken by another worker'),
+  CHECKPOINT_EVERY: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('a running job saves a checkpoint (weights, optimizer state, history) every this many epochs, from which it resumes after its worker died; 0: only CHECKPOINT_AFTER_MS decides'),
+  CHECKPOINT_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(60_000)
+    .describe('a running job also saves a checkpoint after the first epoch that ends this long after its last one (or its start): every epoch once epochs take longer; 0: only CHECKPOINT_EVERY decides'),
   REDIS_WAIT_MS: positiveInt
     .default(60_000)
     .describe('how long a worker\'s registry writes wait for Redis to come back during an outage before its job fails'),

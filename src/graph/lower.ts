@@ -59,6 +59,7 @@ export interface LoweredModel {
   logKeys: string[];
   loadWeights: string;
   initSlots: string;
+  loadSlots: string;
   convolution: boolean;
 }
 
@@ -173,6 +174,7 @@ export function lowerModel(plan: ModelPlan, compile: CompileSpec, labelShape: nu
     logKeys: ['loss', ...metricNames.map(metricKey)],
     loadWeights: store.loadOp(),
     initSlots: store.initSlotsOp(),
+    loadSlots: store.loadSlotsOp(),
     convolution,
   };
 }

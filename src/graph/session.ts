@@ -33,6 +33,20 @@ export class GraphSession {
     return values.map((value) => value.data as Float32Array);
   }
 
+  /** Every optimizer slot's current value, in `store.slots` order. */
+  async fetchSlots(): Promise<Float32Array[]> {
+    if (this.model.store.slots.length === 0) return [];
+    const values = await this.run([], this.model.store.slots.map((slot) => slot.read));
+    return values.map((value) => value.data as Float32Array);
+  }
+
+  /** Sets every optimizer slot (`values` in `store.slots` order), as a checkpoint saved them. */
+  async loadSlots(values: readonly Float32Array[]): Promise<void> {
+    if (this.model.store.slots.length === 0) return;
+    const feeds = this.model.store.slots.map((slot, i) => [slot.loadInput, tensor(values[i] as Float32Array, slot.shape)] as const);
+    await this.run(feeds, [], [this.model.loadSlots]);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

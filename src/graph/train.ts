@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { rowCount, sampleSize, type NDArray } from '../datasets/types.js';
 import { ValidationError } from '../errors.js';
 import { buildModel, canonicalLoss, checkLabels, planModel, summarize } from '../models/index.js';
+import { lastLogs, restoreWeights, saveWeights, type SavedTensor, type TrainingCheckpoint } from '../worker/checkpoint.js';
 import { EarlyStopping } from '../worker/early-stopping.js';
 import { outputShapeOf, prepareData, type TrainInput, type TrainResult } from '../worker/train.js';
 import { seededRandom } from '../seeded-random.js';
@@ -44,21 +45,25 @@ export async function trainOnGraph(input: TrainInput, options: GraphTrainOptions
     checkLabels(canonicalLoss(compile.loss), outputShapeOf(model).at(-1), yTrain);
     const lowered = lowerModel(plan, compile, yTrain.shape.slice(1), options.seed);
     session = new GraphSession(lowered, options.threads ?? threadsFor(lowered.convolution));
+    const { resume } = input;
+    if (resume) restoreWeights(model, resume.weights);
     await session.loadWeights(weightsOf(model, lowered));
+    // Adam's bias correction reads the step count: it goes on only with the slots it belongs to.
+    let iteration = resume ? await restoreSlots(session, resume) : 0;
 
     const validationData = validation ? { x: floats(validation.x), y: floats(validation.y) } : undefined;
-    const history: Record<string, number[]> = {};
-    let metrics: Record<string, number> = {};
-    let epochsRun = 0;
+    const history = structuredClone(resume?.history ?? {});
+    let metrics = lastLogs(history);
+    let epochsRun = resume?.epoch ?? 0;
     let cancelled = false;
     const earlyStopping = input.earlyStopping ? new EarlyStopping(input.earlyStopping) : undefined;
+    if (resume?.earlyStopping) earlyStopping?.restore(resume.earlyStopping);
     // With restore_best_weights the tfjs model follows every epoch, so EarlyStopping keeps and restores its weights.
     const follow = input.earlyStopping?.restore_best_weights === true;
     const batches = new Batches(xTrain, yTrain, fit.batch_size, options.seed);
-    let iteration = 0;
 
     try {
-      for (let epoch = 0; epoch < fit.epochs && !cancelled; epoch++) {
+      for (let epoch = epochsRun; epoch < fit.epochs && !cancelled; epoch++) {
         const sums = new Float64Array(lowered.logKeys.length);
         let seen = 0;
         for (const batch of batches.epoch(fit.shuffle)) {
@@ -92,7 +97,18 @@ export async function trainOnGraph(input: TrainInput, options: GraphTrainOptions
         epochsRun = epoch + 1;
         if (follow) setWeights(model, lowered, await session.fetchWeights());
         earlyStopping?.onEpochEnd(model, epoch, logs);
-        await input.onEpoch?.(epoch, logs);
+        const reply = await input.onEpoch?.(epoch, logs);
+        if (reply?.checkpoint) {
+          if (!follow) setWeights(model, lowered, await session.fetchWeights());
+          await input.onCheckpoint?.({
+            epoch: epoch + 1,
+            engine: 'graph',
+            history: structuredClone(history),
+            weights: saveWeights(model),
+            optimizer: await saveSlots(session, iteration),
+            earlyStopping: earlyStopping?.state ?? null,
+          });
+        }
         if (earlyStopping?.stopped) break;
       }
       if (!(follow && earlyStopping?.stopped)) setWeights(model, lowered, await session.fetchWeights());
@@ -117,6 +133,33 @@ export async function trainOnGraph(input: TrainInput, options: GraphTrainOptions
   } finally {
     session?.close();
   }
+}
+
+const ITERATION = 'iteration';
+
+/** The optimizer's state on the graph engine: the step count, then every slot in `store.slots` order. */
+async function saveSlots(session: GraphSession, iteration: number): Promise<SavedTensor[]> {
+  const values = await session.fetchSlots();
+  const slots = session.model.store.slots.map((slot, i): SavedTensor => ({ name: slot.name, dtype: 'float32', shape: slot.shape, data: values[i] as Float32Array }));
+  return [{ name: ITERATION, dtype: 'int32', shape: [], data: Int32Array.of(iteration) }, ...slots];
+}
+
+/**
+ * Sets the slots a graph-engine checkpoint saved and returns its step count;
+ * a checkpoint of the other engine, or of slots that differ, leaves them at
+ * zero and the count at 0, as a fresh optimizer.
+ */
+async function restoreSlots(session: GraphSession, checkpoint: TrainingCheckpoint): Promise<number> {
+  const [count, ...saved] = checkpoint.optimizer ?? [];
+  const slots = session.model.store.slots;
+  const fits =
+    checkpoint.engine === 'graph' &&
+    count?.name === ITERATION &&
+    saved.length === slots.length &&
+    slots.every((slot, i) => saved[i]?.name === slot.name && saved[i].shape.join() === slot.shape.join());
+  if (!fits) return 0;
+  await session.loadSlots(saved.map((tensor) => Float32Array.from(tensor.data)));
+  return count.data[0] ?? 0;
 }
 
 /** The loss and metrics over a whole dataset in the inference pass, averaged over samples as Keras does. */

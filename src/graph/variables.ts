@@ -16,15 +16,26 @@ export interface GraphVariable {
   loadInput: Output;
 }
 
+/** One optimizer slot of a weight (`m`, `v`, `momentum`, `velocity`), readable and settable for checkpoints. */
+export interface GraphSlot {
+  /** `layer/weight/slot`. */
+  name: string;
+  shape: number[];
+  read: Output;
+  loadInput: Output;
+}
+
 /**
  * The graph's variables: the model's weights, loaded from the tfjs model
  * before training and fetched back after, and the optimizer's slots, which
- * start at zero and exist only in the session.
+ * start at zero, or at a checkpoint's values.
  */
 export class VariableStore {
   readonly weights: GraphVariable[] = [];
+  readonly slots: GraphSlot[] = [];
   private readonly loads: string[] = [];
   private readonly slotInits: string[] = [];
+  private readonly slotLoads: string[] = [];
 
   constructor(private readonly b: GraphBuilder) {}
 
@@ -47,6 +58,11 @@ export class VariableStore {
       const zeros = this.b.f('Fill', [this.b.ints(variable.shape), this.b.scalar(0)], { index_type: { kind: 'type', value: DType.int32 } });
       const [init] = this.b.op('AssignVariableOp', [handle, zeros], { dtype: FLOAT }, { name: 'init' });
       this.slotInits.push(init);
+      const read = this.b.op('ReadVariableOp', [handle], { dtype: FLOAT }, { name: 'read' });
+      const loadInput = this.b.placeholder('load_value', variable.shape);
+      const [load] = this.b.op('AssignVariableOp', [handle, loadInput], { dtype: FLOAT }, { name: 'load' });
+      this.slotLoads.push(load);
+      this.slots.push({ name: `${variable.layer}/${variable.weight}/${name}`, shape: variable.shape, read, loadInput });
       return handle;
     });
   }
@@ -59,6 +75,11 @@ export class VariableStore {
   /** Zeroes the optimizer's slots. */
   initSlotsOp(): string {
     return this.b.group('init_slots', this.slotInits);
+  }
+
+  /** Runs every slot load; feed each slot's `loadInput`. */
+  loadSlotsOp(): string {
+    return this.b.group('load_slots', this.slotLoads);
   }
 
   private handle(name: string, shape: number[]): Output {

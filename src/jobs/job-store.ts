@@ -53,8 +53,11 @@ export interface JobStore {
   /** Removes a finished job's record, epochs and index entries (not its files); ConflictError while it is active. */
   delete(id: string): Promise<void>;
 
-  /** → running, as a new attempt: history emptied, progress 0 of `fit.epochs`. */
-  start(id: string, backend: BackendRecord): Promise<JobRecord>;
+  /**
+   * → running, as a new attempt: its history keeps the first `fromEpoch` epochs (those of the checkpoint
+   * it resumes from; none by default) and drops the rest, and progress is `fromEpoch` of `fit.epochs`.
+   */
+  start(id: string, backend: BackendRecord, fromEpoch?: number): Promise<JobRecord>;
   /** Records which engine a running job trains on, and why not the graph when it fell back. */
   setEngine(id: string, engine: JobEngine, note: string | null): Promise<JobRecord>;
   /**
@@ -251,16 +254,19 @@ export class RedisJobStore implements JobStore {
     if (deleted === 0) throw new ConflictError(`job ${id} is ${typeof status === 'string' ? String(JSON.parse(status)) : 'active'}; only a finished job can be deleted`);
   }
 
-  async start(id: string, backend: BackendRecord): Promise<JobRecord> {
+  async start(id: string, backend: BackendRecord, fromEpoch = 0): Promise<JobRecord> {
     const job = await this.get(id);
-    return this.transition(id, 'running', sourcesOf('running'), {
+    const fields = {
       started_at: timestamp(),
       attempts: job.attempts + 1,
       backend,
       engine: null,
       engine_note: null,
-      progress: { epoch: 0, epochs: job.fit.epochs },
-    });
+      progress: { epoch: fromEpoch, epochs: job.fit.epochs },
+    };
+    const written = await this.write(id, sourcesOf('running'), { ...fields, status: 'running' }, fromEpoch);
+    await this.events.publish(id, jobStatusEvent(written));
+    return written;
   }
 
   async appendEpoch(id: string, at: JobProgress, logs: Record<string, number>): Promise<{ cancel_requested: boolean }> {
@@ -315,20 +321,23 @@ export class RedisJobStore implements JobStore {
   }
 
   private async transition(id: string, to: JobStatus, from: readonly JobStatus[], fields: Partial<JobRecord>): Promise<JobRecord> {
-    const job = await this.write(id, from, { ...fields, status: to }, to === 'running');
+    const job = await this.write(id, from, { ...fields, status: to });
     await this.events.publish(id, jobStatusEvent(job));
     return job;
   }
 
-  /** The compare-and-set: `fields` (and updated_at) land only while the job's status is one of `from`. */
-  private async write(id: string, from: readonly JobStatus[], fields: Partial<JobRecord>, restart = false): Promise<JobRecord> {
+  /**
+   * The compare-and-set: `fields` (and updated_at) land only while the job's status is one of `from`;
+   * with `keepEpochs`, the epochs beyond the first `keepEpochs` go in the same step.
+   */
+  private async write(id: string, from: readonly JobStatus[], fields: Partial<JobRecord>, keepEpochs?: number): Promise<JobRecord> {
     const k = this.keys;
     const json = (statuses: readonly JobStatus[]) => statuses.map((s) => JSON.stringify(s)).join(' ');
     const reply = await runScript(
       this.redis,
       'transitionJob',
       [k.job(id), k.epochs(id), k.jobs, k.activeJobs],
-      [id, json(from), json(ACTIVE_JOB_STATUSES), restart ? '1' : '0', ...this.records.fields({ ...fields, updated_at: timestamp() })],
+      [id, json(from), json(ACTIVE_JOB_STATUSES), keepEpochs === undefined ? '' : String(keepEpochs), ...this.records.fields({ ...fields, updated_at: timestamp() })],
     );
     if (reply === -1) notFound('job', id);
     const [applied, fieldsOrStatus, epochs] = list(reply);

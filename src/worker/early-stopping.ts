@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValidationError } from '../errors.js';
 import type { EarlyStoppingSpec } from '../jobs/contract.js';
+import { saveTensors, type EarlyStoppingState } from './checkpoint.js';
 
 /**
  * Keras's EarlyStopping, driven by Keras-named epoch logs. tfjs's own lacks
@@ -40,6 +41,18 @@ export class EarlyStopping {
       model.stopTraining = true;
       if (this.spec.restore_best_weights && this.bestWeights) model.setWeights(this.bestWeights);
     }
+  }
+
+  /** What a checkpoint keeps of it. */
+  get state(): EarlyStoppingState {
+    return { best: Number.isFinite(this.best) ? this.best : null, wait: this.wait, bestWeights: this.bestWeights && saveTensors(this.bestWeights) };
+  }
+
+  restore(state: EarlyStoppingState): void {
+    if (state.best !== null) this.best = state.best;
+    this.wait = state.wait;
+    this.dispose();
+    this.bestWeights = state.bestWeights?.map((value) => tf.tensor(value.data, value.shape, value.dtype)) ?? null;
   }
 
   dispose(): void {

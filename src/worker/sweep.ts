@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { JobStore } from '../jobs/job-store.js';
-import { DATASETS_FOLDER, JOBS_FOLDER, MODELS_FOLDER, UPLOADS_FOLDER, jobArtifactsFolder } from '../registry/artifact-layout.js';
+import { isTerminal } from '../jobs/status.js';
+import { DATASETS_FOLDER, JOBS_FOLDER, MODELS_FOLDER, UPLOADS_FOLDER, jobArtifactsFolder, jobCheckpointKey } from '../registry/artifact-layout.js';
 import type { ArtifactStore } from '../registry/artifacts.js';
 import type { DatasetStore } from '../registry/dataset-store.js';
 import { isId, type IdKind } from '../registry/ids.js';
@@ -43,14 +44,16 @@ export interface OrphanDeps {
   models: Pick<ModelStore, 'find'>;
   datasets: Pick<DatasetStore, 'find'>;
   jobs: Pick<JobStore, 'find'>;
-  artifacts: Pick<ArtifactStore, 'children' | 'delete'>;
+  artifacts: Pick<ArtifactStore, 'children' | 'delete' | 'exists'>;
   logger: Logger;
 }
 
 /**
  * Removes the folders under `models/`, `jobs/` and `datasets/` whose record
  * is gone (a crash between a record's delete and its files', a write that
- * lost its race with a delete) and the uploads a crash left. Only those in
+ * lost its race with a delete) and the uploads a crash left, and the
+ * checkpoints of finished jobs (one cancelled while queued after a hand-back,
+ * or failed where its worker could not remove it): nothing resumes from them. Only those in
  * which nothing changed for `graceMs`: files are written before the record
  * that refers to them (a version, a dataset, a job's inline data), and an
  * upload lives only while its request runs. Other top folders are left
@@ -72,7 +75,15 @@ export async function removeOrphanFiles(deps: OrphanDeps, graceMs: number, now =
       removed.push(key);
     }
   }
-  if (removed.length > 0) deps.logger.info({ keys: removed }, 'removed files no record refers to');
+  for (const entry of await deps.artifacts.children(JOBS_FOLDER)) {
+    const key = jobCheckpointKey(entry.name);
+    if (now - entry.modified.getTime() < graceMs || !isId('job', entry.name) || !(await deps.artifacts.exists(key))) continue;
+    const job = await deps.jobs.find(entry.name);
+    if (job?.id !== entry.name || !isTerminal(job.status)) continue;
+    await deps.artifacts.delete(key);
+    removed.push(key);
+  }
+  if (removed.length > 0) deps.logger.info({ keys: removed }, 'removed files no record refers to, and finished jobs\' checkpoints');
   return removed;
 }
 

@@ -5,6 +5,7 @@ import { fitPreprocessing, transformX, transformY, type PreprocessingSpec, type 
 import { ValidationError } from '../errors.js';
 import { checkLabels } from '../models/labels.js';
 import { buildModel, canonicalLoss, summarize, toKerasLogs, type ModelDefinition, type ModelLimits, type ModelSummary } from '../models/index.js';
+import { lastLogs, restoreOptimizer, restoreWeights, saveOptimizer, saveWeights, type TrainingCheckpoint } from './checkpoint.js';
 import { EarlyStopping } from './early-stopping.js';
 import type { EarlyStoppingSpec, FitSpec } from '../jobs/contract.js';
 
@@ -15,10 +16,18 @@ export interface TrainInput {
   preprocessing?: PreprocessingSpec | undefined;
   earlyStopping?: EarlyStoppingSpec | undefined;
   limits: ModelLimits;
-  /** Called after every epoch with Keras-named logs; training waits for it. */
-  onEpoch?: (epoch: number, logs: Record<string, number>) => Promise<void> | void;
+  /** Called after every epoch with Keras-named logs; training waits for it, and saves a checkpoint when it answers `checkpoint: true`. */
+  onEpoch?: (epoch: number, logs: Record<string, number>) => Promise<EpochReply | void> | EpochReply | void;
+  /** Takes the checkpoint an epoch asked for; training waits for it. */
+  onCheckpoint?: (checkpoint: TrainingCheckpoint) => Promise<void> | void;
+  /** An earlier attempt's checkpoint: training goes on from its epoch, with its weights and history. */
+  resume?: TrainingCheckpoint | undefined;
   /** Polled after every batch; true stops training there (Keras's `model.stop_training`). */
   shouldStop?: () => boolean;
+}
+
+export interface EpochReply {
+  checkpoint?: boolean;
 }
 
 export interface TrainResult {
@@ -53,11 +62,18 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     const y = toTensor(yTrain, tensors);
     const validationData = validation ? ([toTensor(validation.x, tensors), toTensor(validation.y, tensors)] as [tf.Tensor, tf.Tensor]) : undefined;
 
-    const history: Record<string, number[]> = {};
-    let metrics: Record<string, number> = {};
-    let epochsRun = 0;
+    const { resume } = input;
+    const history = structuredClone(resume?.history ?? {});
+    let metrics = lastLogs(history);
+    let epochsRun = resume?.epoch ?? 0;
     let cancelled = false;
     const earlyStopping = input.earlyStopping ? new EarlyStopping(input.earlyStopping) : undefined;
+    if (resume) {
+      restoreWeights(model, resume.weights);
+      // Another engine's optimizer state does not fit tfjs's: the optimizer then starts afresh.
+      if (resume.engine === 'eager' && resume.optimizer) await restoreOptimizer(model.optimizer, resume.optimizer);
+      if (resume.earlyStopping) earlyStopping?.restore(resume.earlyStopping);
+    }
 
     const perEpoch = new tf.CustomCallback(
       {
@@ -69,7 +85,17 @@ export async function train(input: TrainInput): Promise<TrainResult> {
           metrics = keras;
           epochsRun = epoch + 1;
           earlyStopping?.onEpochEnd(model, epoch, keras);
-          await input.onEpoch?.(epoch, keras);
+          const reply = await input.onEpoch?.(epoch, keras);
+          if (reply?.checkpoint) {
+            await input.onCheckpoint?.({
+              epoch: epoch + 1,
+              engine: 'eager',
+              history: structuredClone(history),
+              weights: saveWeights(model),
+              optimizer: await saveOptimizer(model.optimizer),
+              earlyStopping: earlyStopping?.state ?? null,
+            });
+          }
         },
       },
       'auto',
@@ -81,6 +107,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
 
     await model.fit(x, y, {
       epochs: fit.epochs,
+      initialEpoch: epochsRun,
       batchSize: fit.batch_size,
       shuffle: fit.shuffle,
       validationData,

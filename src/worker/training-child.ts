@@ -2,13 +2,15 @@ import { selectBackend } from '../tf/backend.js';
 import { trainOn } from './engine.js';
 import { toArtifacts } from './in-memory-artifacts.js';
 import { jobErrorOf } from './job-error.js';
+import type { EpochReply } from './train.js';
 import type { ChildMessage, ParentMessage, TrainingRequest } from './training-process.js';
 
 // A training process (see training-process.ts): it trains one job at a time, reports each epoch and
 // waits for the worker to record it, and sends back the trained model's artifacts.
 
 let stopRequested = false;
-let epochRecorded: (() => void) | undefined;
+let epochRecorded: ((reply: EpochReply) => void) | undefined;
+let checkpointSaved: (() => void) | undefined;
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -24,7 +26,10 @@ process.on('message', (message: ParentMessage) => {
       stopRequested = true;
       return;
     case 'epoch-recorded':
-      epochRecorded?.();
+      epochRecorded?.(message.reply);
+      return;
+    case 'checkpoint-saved':
+      checkpointSaved?.();
       return;
   }
 });
@@ -43,9 +48,14 @@ async function train(request: TrainingRequest): Promise<void> {
         ...request.input,
         shouldStop: () => stopRequested,
         onEpoch: (epoch, logs) =>
-          new Promise<void>((resolve) => {
+          new Promise<EpochReply>((resolve) => {
             epochRecorded = resolve;
             send({ type: 'epoch', epoch, logs });
+          }),
+        onCheckpoint: (checkpoint) =>
+          new Promise<void>((resolve) => {
+            checkpointSaved = resolve;
+            send({ type: 'checkpoint', checkpoint });
           }),
       },
       request.threads,

@@ -5,7 +5,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { JobEngine, JobError } from '../jobs/record.js';
 import type { BackendName } from '../tf/backend.js';
 import { TrainingFailure } from './job-error.js';
-import type { TrainInput, TrainResult } from './train.js';
+import type { TrainingCheckpoint } from './checkpoint.js';
+import type { EpochReply, TrainInput, TrainResult } from './train.js';
 
 /** One job's training, as the worker hands it to its training process. */
 export interface TrainingRequest {
@@ -13,21 +14,28 @@ export interface TrainingRequest {
   /** GRAPH_THREADS; unset: the graph engine's per-model rule. */
   threads: number | undefined;
   backend: BackendName;
-  input: Omit<TrainInput, 'onEpoch' | 'shouldStop'>;
+  input: Omit<TrainInput, 'onEpoch' | 'onCheckpoint' | 'shouldStop'>;
 }
 
 /** `TrainResult` with the trained model as its saved artifacts: a model does not cross processes. */
 export type TrainedResult = Omit<TrainResult, 'model'> & { artifacts: tf.io.ModelArtifacts };
 
-export type ParentMessage = { type: 'train'; request: TrainingRequest } | { type: 'stop' } | { type: 'epoch-recorded' };
+export type ParentMessage =
+  | { type: 'train'; request: TrainingRequest }
+  | { type: 'stop' }
+  | { type: 'epoch-recorded'; reply: EpochReply }
+  | { type: 'checkpoint-saved' };
 export type ChildMessage =
   | { type: 'epoch'; epoch: number; logs: Record<string, number> }
+  | { type: 'checkpoint'; checkpoint: TrainingCheckpoint }
   | { type: 'done'; result: TrainedResult }
   | { type: 'failed'; error: JobError };
 
 export interface TrainingHooks {
   /** Called after every epoch; the training process waits for it. A throw ends the training process and rejects. */
-  onEpoch: (epoch: number, logs: Record<string, number>) => Promise<void>;
+  onEpoch: (epoch: number, logs: Record<string, number>) => Promise<EpochReply | void>;
+  /** Takes the checkpoint an epoch's reply asked for; the training process waits for it. A throw as for `onEpoch`. */
+  onCheckpoint?: (checkpoint: TrainingCheckpoint) => Promise<void>;
   /** Polled; once true, training stops at its next batch. */
   shouldStop: () => boolean;
 }
@@ -66,7 +74,13 @@ export class TrainingProcesses {
         switch (message.type) {
           case 'epoch':
             hooks.onEpoch(message.epoch, message.logs).then(
-              () => send({ type: 'epoch-recorded' }),
+              (reply) => send({ type: 'epoch-recorded', reply: reply ?? {} }),
+              (error: unknown) => settle(false, () => reject(error)),
+            );
+            return;
+          case 'checkpoint':
+            Promise.resolve(hooks.onCheckpoint?.(message.checkpoint)).then(
+              () => send({ type: 'checkpoint-saved' }),
               (error: unknown) => settle(false, () => reject(error)),
             );
             return;

@@ -19,6 +19,8 @@ import { jobArtifactKey, saveModelArtifacts } from '../registry/model-artifacts.
 import type { AddVersionInput, ModelStore } from '../registry/model-store.js';
 import type { VersionRecord } from '../registry/records.js';
 import type { BackendInfo } from '../tf/backend.js';
+import { checkpointDue, type TrainingCheckpoint } from './checkpoint.js';
+import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint-store.js';
 import { chooseEngine } from './engine.js';
 import { jobErrorOf } from './job-error.js';
 import { queueFailure, reconcilePeriodically } from './reconcile.js';
@@ -68,9 +70,12 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      // Data sent inline belongs to its job alone: once the job has ended, nothing will read it again.
+      // Data sent inline and checkpoints belong to their job alone: once it has ended, nothing will read them again.
       const ended = await deps.jobs.get(job_id);
-      if (isTerminal(ended.status)) await releaseJobDataset(deps.artifacts, ended.dataset);
+      if (isTerminal(ended.status)) {
+        await releaseJobDataset(deps.artifacts, ended.dataset);
+        await deleteCheckpoint(deps.artifacts, job_id);
+      }
     },
     {
       connection: deps.connection,
@@ -89,9 +94,11 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
   worker.on('failed', (job, error) => {
     if (!job?.id) return;
     const jobId = job.id;
-    void endJob(deps.logger.child({ job: jobId }), () => deps.jobs.fail(jobId, queueFailure(error.message))).catch((failure: unknown) =>
-      deps.logger.warn({ err: failure, job: jobId }, 'could not record the queue\'s failure of a job; reconciliation will'),
-    );
+    void endJob(deps.logger.child({ job: jobId }), () => deps.jobs.fail(jobId, queueFailure(error.message)))
+      .then(() => deleteCheckpoint(deps.artifacts, jobId))
+      .catch((failure: unknown) =>
+        deps.logger.warn({ err: failure, job: jobId }, 'could not record the queue\'s failure of a job, or remove its checkpoint; reconciliation and the retention sweep will'),
+      );
   });
 
   // Jobs failed inside BullMQ's own scripts (a worker dead too often) raise no event here: reconciliation finds them.
@@ -143,16 +150,18 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
   if (record.cancel_requested) return endJob(log, () => jobs.cancel(jobId));
 
   const backend = { name: deps.backend.name, tensorflow_version: deps.backend.tensorflowVersion };
+  const resume = await checkpointToResume(deps, record, log);
   let started: JobRecord;
   try {
-    started = await jobs.start(jobId, backend);
+    started = await jobs.start(jobId, backend, resume?.epoch ?? 0);
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
     log.info({ reason: error.message }, 'job ended before it started');
     return;
   }
   const { fit } = started;
-  log.info({ epochs: fit.epochs, attempt: started.attempts }, 'training started');
+  if (resume) log.info({ epochs: fit.epochs, attempt: started.attempts, from_epoch: resume.epoch }, 'training resumed from its checkpoint');
+  else log.info({ epochs: fit.epochs, attempt: started.attempts }, 'training started');
 
   let cancelSeen = false;
   try {
@@ -162,7 +171,11 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
     const { engine, note } = chooseEngine(fit.engine ?? deps.config.TRAINING_ENGINE, model.definition);
     await jobs.setEngine(jobId, engine, note);
     log.info({ engine, note }, 'training engine chosen');
+    if (resume && resume.engine !== engine) log.info({ saved_by: resume.engine }, 'the checkpoint is another engine\'s: weights restored, the optimizer starts afresh');
     let epochStarted = Date.now();
+    let lastCheckpoint = epochStarted;
+    let handingBack = false;
+    const policy = { everyEpochs: deps.config.CHECKPOINT_EVERY, afterMs: deps.config.CHECKPOINT_AFTER_MS };
     const request = {
       engine,
       threads: deps.config.GRAPH_THREADS,
@@ -173,6 +186,7 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
         fit,
         preprocessing: record.preprocessing ?? undefined,
         earlyStopping: record.early_stopping ?? undefined,
+        resume: resume ?? undefined,
         limits: { maxParams: deps.config.MAX_PARAMS, maxLayers: deps.config.MAX_LAYERS },
       },
     };
@@ -187,8 +201,24 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
         await bullJob.updateProgress(progress);
         log.debug({ epoch: progress.epoch, ms, ...logs }, 'epoch');
         epochStarted = Date.now();
-        // Shutting down: the epoch is whole, so stop here and let another worker start the job afresh.
-        if (stop.closing()) throw new HandBack();
+        // Shutting down: the epoch is whole, so stop here, checkpointed, and let another worker go on from it.
+        handingBack = stop.closing();
+        // The last epoch needs none: the version is saved next.
+        if (cancelSeen || (!handingBack && progress.epoch === fit.epochs)) return { checkpoint: false };
+        return { checkpoint: handingBack || checkpointDue(policy, progress.epoch, epochStarted - lastCheckpoint) };
+      },
+      onCheckpoint: async (checkpoint) => {
+        try {
+          await saveCheckpoint(deps.artifacts, jobId, checkpoint);
+          log.debug({ epoch: checkpoint.epoch }, 'checkpoint saved');
+        } catch (error) {
+          // Only a safety net: training goes on, and a resume takes the previous checkpoint (the registry follows it).
+          log.warn({ err: error, epoch: checkpoint.epoch }, 'could not save a checkpoint');
+        }
+        // The save's time is no part of the next epoch's duration.
+        lastCheckpoint = Date.now();
+        epochStarted = lastCheckpoint;
+        if (handingBack) throw new HandBack();
       },
     });
     if (result.outcome === 'cancelled') return await endJob(log, () => jobs.cancel(jobId));
@@ -220,6 +250,29 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
     log.warn({ err: error }, 'training failed');
     await endJob(log, () => jobs.fail(jobId, jobErrorOf(error)));
   }
+}
+
+/**
+ * The checkpoint a job taken again goes on from: its last one, when the
+ * registry recorded every epoch it holds (epochs are recorded before their
+ * checkpoint is saved, so that holds unless the record was started afresh).
+ * A checkpoint that cannot be read is passed over: the job starts afresh.
+ */
+async function checkpointToResume(deps: WorkerDeps, record: JobRecord, log: Logger): Promise<TrainingCheckpoint | null> {
+  if (record.attempts === 0) return null;
+  let checkpoint: TrainingCheckpoint | null;
+  try {
+    checkpoint = await loadCheckpoint(deps.artifacts, record.id);
+  } catch (error) {
+    log.warn({ err: error }, 'the job\'s checkpoint cannot be read: it starts afresh');
+    return null;
+  }
+  if (!checkpoint) return null;
+  if (checkpoint.epoch > record.progress.epoch || checkpoint.epoch > record.fit.epochs) {
+    log.warn({ checkpoint: checkpoint.epoch, recorded: record.progress.epoch }, 'the job\'s checkpoint is ahead of its record: it starts afresh');
+    return null;
+  }
+  return checkpoint;
 }
 
 /** The version's record, or, when that fails (the model was deleted meanwhile), its files gone too. */

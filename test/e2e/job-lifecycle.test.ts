@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { loadCheckpoint } from '../../src/worker/checkpoint-store.js';
 import { digitsModel } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 import { waitUntil } from '../support/wait.js';
@@ -33,7 +34,7 @@ async function runningWithEpochs(id: string, epochs = 1) {
   return waitUntil(`job ${id} to run ${epochs} epoch(s)`, async () => {
     const { body } = await service.request('GET', `/v1/jobs/${id}`);
     return body.status === 'running' && body.progress.epoch >= epochs ? body : undefined;
-  }, 180_000);
+  });
 }
 
 for (const engine of ENGINES) test(`cancelling on the ${engine} engine: a running job stops at its next batch and writes no version; a queued one is cancelled at once`, async () => {
@@ -127,7 +128,7 @@ for (const engine of ENGINES) test(`a worker SIGKILLed mid-job on the ${engine} 
   }
 });
 
-for (const engine of ENGINES) test(`SIGTERM to its process group on the ${engine} engine: a worker stops at the end of the epoch, hands its job back to the queue, and exits 0`, async () => {
+for (const engine of ENGINES) test(`SIGTERM to its process group on the ${engine} engine: a worker stops at the end of the epoch, checkpoints it, hands its job back to the queue, and exits 0`, async () => {
   for (const worker of service.workers) await worker.close();
   const worker = startWorkerProcess();
   const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
@@ -142,6 +143,10 @@ for (const engine of ENGINES) test(`SIGTERM to its process group on the ${engine
     assert.equal(handedBack.status, 'queued');
     assert.ok(handedBack.progress.epoch >= running.progress.epoch);
     assert.ok(handedBack.progress.epoch < LONG_EPOCHS);
+    // It saved a checkpoint at the epoch it stopped at, from which the next worker goes on.
+    const checkpoint = await loadCheckpoint(service.artifacts, submitted.body.id);
+    assert.equal(checkpoint?.epoch, handedBack.progress.epoch);
+    assert.equal(checkpoint?.engine, engine);
     const cancelled = await service.request('POST', `/v1/jobs/${submitted.body.id}/cancel`);
     assert.equal(cancelled.status, 200, 'the handed-back job waits in the queue again');
   } finally {

@@ -173,7 +173,7 @@ describe('jobs', () => {
     await assert.rejects(jobs.create({ ...jobInput(), id: 'job_../x' }), TypeError);
   });
 
-  it('starts an attempt afresh, and ends a job once', async () => {
+  it('starts an attempt afresh or from a checkpoint\'s epoch, and ends a job once', async () => {
     const { jobs } = freshStores();
     const job = await jobs.create(jobInput());
     const backend = { name: 'tensorflow', tensorflow_version: '2.21.0', tfjs_version: '4.22.0' };
@@ -190,6 +190,14 @@ describe('jobs', () => {
     assert.equal(again.attempts, 2);
     assert.deepEqual(again.history, {});
     assert.deepEqual(again.progress, { epoch: 0, epochs: 3 });
+    // Taken again with a checkpoint of epoch 1: the epochs after it go, those up to it stay.
+    for (const epoch of [1, 2]) await jobs.appendEpoch(job.id, { epoch, epochs: 3 }, { loss: epoch });
+    const resumed = await jobs.start(job.id, backend, 1);
+    assert.equal(resumed.attempts, 3);
+    assert.deepEqual(resumed.history, { loss: [1] });
+    assert.deepEqual(resumed.progress, { epoch: 1, epochs: 3 });
+    await jobs.appendEpoch(job.id, { epoch: 2, epochs: 3 }, { loss: 0.5 });
+    assert.deepEqual((await jobs.get(job.id)).history, { loss: [1, 0.5] });
     const failed = await jobs.fail(job.id, { code: 'training_error', message: 'boom' });
     assert.deepEqual(failed.error, { code: 'training_error', message: 'boom' });
     assert.ok(failed.finished_at);

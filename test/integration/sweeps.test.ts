@@ -6,7 +6,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { ConflictError } from '../../src/errors.js';
 import type { CreateJobInput } from '../../src/jobs/job-store.js';
-import { inlineDatasetKey } from '../../src/registry/artifact-layout.js';
+import { inlineDatasetKey, jobCheckpointKey } from '../../src/registry/artifact-layout.js';
 import { newId } from '../../src/registry/ids.js';
 import { parseModelDefinition } from '../../src/models/index.js';
 import { FileArtifactStore } from '../../src/registry/file-artifact-store.js';
@@ -150,6 +150,20 @@ describe('orphan sweep', () => {
     for (const key of orphans) assert.equal(await artifacts.exists(key), false, key);
     for (const key of [...referenced, ...fresh, foreign]) assert.ok(await artifacts.exists(key), key);
     assert.deepEqual(await removeOrphanFiles(deps, HOUR), [], 'a second sweep finds nothing');
+  });
+
+  it("removes a finished job's checkpoint older than the grace, and keeps a running job's and a fresh one", async () => {
+    const finished = await finishedJob('cancel');
+    const freshlyFinished = await finishedJob('fail');
+    const { id: running } = await stores.jobs.create(jobInput());
+    await stores.jobs.start(running, BACKEND);
+    for (const id of [finished, freshlyFinished, running]) await artifacts.putFiles(jobCheckpointKey(id), { 'checkpoint.json': bytes('{}') });
+    for (const id of [finished, running]) await age(`jobs/${id}`, 2 * HOUR);
+
+    assert.deepEqual(await removeOrphanFiles({ ...stores, artifacts, logger }, HOUR), [jobCheckpointKey(finished)]);
+    assert.equal(await artifacts.exists(jobCheckpointKey(finished)), false);
+    assert.ok(await artifacts.exists(inlineDatasetKey(finished)), "the job's other files stay with its record");
+    for (const id of [freshlyFinished, running]) assert.ok(await artifacts.exists(jobCheckpointKey(id)), id);
   });
 
   it('counts a folder as changed when anything deep in it changed', async () => {

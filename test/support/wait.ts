@@ -1,5 +1,5 @@
 /** Polls `probe` every 50 ms until it gives a value; fails naming `what` once `timeoutMs` has passed. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -9,7 +9,7 @@
     ARGV[1] id
     ARGV[2] allowed statuses, space-separated JSON strings
     ARGV[3] active statuses, space-separated JSON strings
-    ARGV[4] '1' to empty the epochs (an attempt starting over), else '0'
+    ARGV[4] how many epochs to keep, dropping those after (an attempt starting over, or from a checkpoint); '' keeps all
     ARGV[5..] field, value, ... (JSON values)
   Output:
     -1 when the job is gone; {0, status} when its status is not allowed;
@@ -25,7 +25,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local status = redis.call('HGET', KEYS[1], 'status')
 if not member(ARGV[2], status) then return {0, status} end
 if #ARGV >= 5 then redis.call('HSET', KEYS[1], unpack(ARGV, 5)) end
-if ARGV[4] == '1' then redis.call('DEL', KEYS[2]) end
+if ARGV[4] == '0' then
+  redis.call('DEL', KEYS[2])
+elseif ARGV[4] ~= '' then
+  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[4]) - 1)
+end
 status = redis.call('HGET', KEYS[1], 'status')
 if member(ARGV[3], status) then
   local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
