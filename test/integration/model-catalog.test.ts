@@ -209,7 +209,8 @@ test('an event heard while the catalog loads is applied once the load ends, and 
       },
     },
   }) as RedisModelStore;
-  const catalog = new ModelCatalog({ models, events: new ModelEvents({ redis: client, prefix: h.prefix, onError: () => undefined }), onDeleted: () => undefined, onError: (e) => h.errors.push(e), retryMs: 20 });
+  const events = new ModelEvents({ redis: client, prefix: h.prefix, onError: () => undefined });
+  const catalog = new ModelCatalog({ models, events, onDeleted: () => undefined, onError: (e) => h.errors.push(e), retryMs: 20 });
   try {
     catalog.start();
     await until(() => catalog.reloads === 1, 'the first load');
@@ -217,6 +218,7 @@ test('an event heard while the catalog loads is applied once the load ends, and 
     assert.deepEqual(seen, [], 'the model created during the load is served from memory');
   } finally {
     await catalog.close();
+    await events.close();
     await stopListening();
     await listener.close();
     await h.close();
