@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { JobEvent } from '../../src/jobs/record.js';
 import { jobCheckpointKey } from '../../src/registry/artifact-layout.js';
 import { IRIS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 import { waitUntil } from '../support/wait.js';
+import { killGroup, startWorkerProcess } from '../support/worker-process.js';
 
 let service: TestService;
 
@@ -22,30 +23,7 @@ after(async () => {
 const EPOCHS = 400;
 const CHECKPOINT_EVERY = 5;
 
-function startWorkerProcess(): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
-    env: {
-      ...process.env,
-      REDIS_URL: service.config.REDIS_URL,
-      KEY_PREFIX: service.config.KEY_PREFIX,
-      DATA_DIR: service.config.DATA_DIR,
-      JOB_LOCK_MS: '1000',
-      CHECKPOINT_EVERY: String(CHECKPOINT_EVERY),
-      CHECKPOINT_AFTER_MS: '0',
-      LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-    // Its own process group, so that a kill takes its training process with it, as a machine's death does.
-    detached: true,
-  });
-}
-
-async function killGroup(worker: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (worker.exitCode !== null || worker.signalCode !== null) return;
-  const exited = new Promise((r) => worker.once('exit', r));
-  process.kill(-(worker.pid as number), signal);
-  await exited;
-}
+const WORKER_ENV = { JOB_LOCK_MS: '1000', CHECKPOINT_EVERY: String(CHECKPOINT_EVERY), CHECKPOINT_AFTER_MS: '0', LOG_LEVEL: 'error' };
 
 for (const engine of ['eager', 'graph'] as const) {
   test(`a job whose worker is SIGKILLed on the ${engine} engine resumes from its checkpoint on another worker, each epoch in its history once`, async () => {
@@ -57,14 +35,14 @@ for (const engine of ['eager', 'graph'] as const) {
     const checkpoint = jobCheckpointKey(id);
     const workers: ChildProcess[] = [];
     try {
-      workers.push(startWorkerProcess());
+      workers.push(startWorkerProcess(service.config, WORKER_ENV));
       await waitUntil('a checkpoint', async () => ((await service.artifacts.exists(checkpoint)) ? true : undefined));
       await killGroup(workers[0] as ChildProcess, 'SIGKILL');
       const killedAt = (await service.request('GET', `/v1/jobs/${id}`)).body;
       assert.equal(killedAt.status, 'running');
       assert.ok(killedAt.progress.epoch < EPOCHS, `killed at epoch ${killedAt.progress.epoch}, before the end`);
 
-      workers.push(startWorkerProcess());
+      workers.push(startWorkerProcess(service.config, WORKER_ENV));
       const job = await waitUntil('the job to end', async () => {
         const { body } = await service.request('GET', `/v1/jobs/${id}`);
         return ['queued', 'running'].includes(body.status) ? undefined : body;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { loadCheckpoint } from '../../src/worker/checkpoint-store.js';
 import { digitsModel } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 import { waitUntil } from '../support/wait.js';
+import { startWorkerProcess } from '../support/worker-process.js';
 
 let service: TestService;
 
@@ -88,32 +89,18 @@ test('a job whose labels do not fit the loss ends failed with a message, and the
   assert.equal(completed.version, 1);
 });
 
-function startWorkerProcess(): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
-    env: {
-      ...process.env,
-      REDIS_URL: service.config.REDIS_URL,
-      KEY_PREFIX: service.config.KEY_PREFIX,
-      DATA_DIR: service.config.DATA_DIR,
-      JOB_LOCK_MS: '1500',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-    // A process group of its own, which the SIGTERM test signals whole, as Ctrl-C in a terminal does.
-    detached: true,
-  });
-}
+const WORKER_ENV = { JOB_LOCK_MS: '1500', LOG_LEVEL: 'warn' };
 
 for (const engine of ENGINES) test(`a worker SIGKILLed mid-job on the ${engine} engine leaves the job to another worker, which completes it`, async () => {
   // Only the worker processes below may take this job.
   for (const worker of service.workers) await worker.close();
-  const first = startWorkerProcess();
+  const first = startWorkerProcess(service.config, WORKER_ENV);
   let second: ChildProcess | undefined;
   try {
     const submitted = await service.request('POST', '/v1/jobs', longJob(engine, 6));
     await runningWithEpochs(submitted.body.id, 1);
     first.kill('SIGKILL');
-    second = startWorkerProcess();
+    second = startWorkerProcess(service.config, WORKER_ENV);
     const job = await service.waitForJob(submitted.body.id, 300_000);
     assert.equal(job.status, 'completed', JSON.stringify(job.error));
     assert.equal(job.engine, engine);
@@ -130,7 +117,7 @@ for (const engine of ENGINES) test(`a worker SIGKILLed mid-job on the ${engine} 
 
 for (const engine of ENGINES) test(`SIGTERM to its process group on the ${engine} engine: a worker stops at the end of the epoch, checkpoints it, hands its job back to the queue, and exits 0`, async () => {
   for (const worker of service.workers) await worker.close();
-  const worker = startWorkerProcess();
+  const worker = startWorkerProcess(service.config, WORKER_ENV);
   const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
   try {
     const submitted = await service.request('POST', '/v1/jobs', longJob(engine));

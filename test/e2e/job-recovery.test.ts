@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { createQueueConnection, createTrainingQueue } from '../../src/queue/training-queue.js';
@@ -8,6 +8,7 @@ import { startTrainingWorker } from '../../src/worker/worker.js';
 import { IRIS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 import { waitUntil } from '../support/wait.js';
+import { killGroup, startWorkerProcess } from '../support/worker-process.js';
 
 let service: TestService;
 
@@ -31,30 +32,7 @@ async function jobWhere(id: string, what: string, holds: (job: any) => boolean):
   });
 }
 
-function startWorkerProcess(): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
-    env: {
-      ...process.env,
-      REDIS_URL: service.config.REDIS_URL,
-      KEY_PREFIX: service.config.KEY_PREFIX,
-      DATA_DIR: service.config.DATA_DIR,
-      JOB_ATTEMPTS: '1',
-      JOB_LOCK_MS: '1000',
-      RECONCILE_INTERVAL_MS: '500',
-      LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-    // Its own process group, so that a kill takes its training process with it, as a machine's death does.
-    detached: true,
-  });
-}
-
-async function killGroup(worker: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (worker.exitCode !== null || worker.signalCode !== null) return;
-  const exited = new Promise((r) => worker.once('exit', r));
-  process.kill(-(worker.pid as number), signal);
-  await exited;
-}
+const WORKER_ENV = { JOB_ATTEMPTS: '1', JOB_LOCK_MS: '1000', RECONCILE_INTERVAL_MS: '500', LOG_LEVEL: 'error' };
 
 test('a job whose worker dies more often than JOB_ATTEMPTS allows ends failed in the registry, with the reason', async () => {
   const submitted = await service.request('POST', '/v1/jobs', longJob);
@@ -63,13 +41,13 @@ test('a job whose worker dies more often than JOB_ATTEMPTS allows ends failed in
   const workers: ChildProcess[] = [];
   try {
     for (const attempt of [1, 2]) {
-      const worker = startWorkerProcess();
+      const worker = startWorkerProcess(service.config, WORKER_ENV);
       workers.push(worker);
       await jobWhere(id, `attempt ${attempt} to train`, (job) => job.status === 'running' && job.attempts === attempt && job.progress.epoch >= 1);
       await killGroup(worker, 'SIGKILL');
     }
     // The third worker finds the job stalled a second time: BullMQ fails it, and the registry follows.
-    workers.push(startWorkerProcess());
+    workers.push(startWorkerProcess(service.config, WORKER_ENV));
     const failed = await jobWhere(id, 'the job to end', (job) => !['queued', 'running'].includes(job.status));
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error.code, 'worker_lost');
