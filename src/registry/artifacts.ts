@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { ValidationError } from '../errors.js';
+import { PayloadTooLargeError, ValidationError } from '../errors.js';
 
 /** What a streamed upload came to. */
 export interface StoredStream {
@@ -77,4 +78,21 @@ export function isSegment(name: string): boolean {
 export function checkName(name: string): string {
   if (!SEGMENT.test(name)) throw ValidationError.at('name', `'${name}' is not a valid artifact file name`);
   return name;
+}
+
+/** Passes an upload's chunks to `write`, counting and hashing them; past `maxBytes` it throws PayloadTooLargeError. */
+export async function copyWithin(source: AsyncIterable<Uint8Array | string>, maxBytes: number, write: (chunk: Uint8Array) => Promise<unknown>): Promise<StoredStream> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  // Not for-await: leaving that loop destroys the source, and an HTTP request destroyed
+  // takes its socket along, before the handler could answer 413.
+  const chunks = source[Symbol.asyncIterator]();
+  for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    bytes += chunk.byteLength;
+    if (bytes > maxBytes) throw new PayloadTooLargeError(`upload exceeds the limit of ${maxBytes} bytes`);
+    hash.update(chunk);
+    await write(chunk);
+  }
+  return { bytes, sha256: hash.digest('hex') };
 }

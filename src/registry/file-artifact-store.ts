@@ -1,10 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { NotFoundError, PayloadTooLargeError } from '../errors.js';
-import { checkName, isSegment, keySegments, type ArtifactEntry, type ArtifactStore, type StoredStream } from './artifacts.js';
+import { NotFoundError } from '../errors.js';
+import { checkName, copyWithin, isSegment, keySegments, type ArtifactEntry, type ArtifactStore, type StoredStream } from './artifacts.js';
 
 function errorCode(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
@@ -60,21 +60,11 @@ export class FileArtifactStore implements ArtifactStore {
     const folder = this.path(key);
     const target = join(folder, checkName(name));
     const temp = await this.tempPath();
-    const hash = createHash('sha256');
-    let bytes = 0;
+    let stored: StoredStream;
     try {
       const file = await open(temp, 'wx');
       try {
-        // Not for-await: leaving that loop destroys the source, and an HTTP request destroyed
-        // takes its socket along, before the handler could answer 413.
-        const chunks = source[Symbol.asyncIterator]();
-        for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-          const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-          bytes += chunk.byteLength;
-          if (bytes > maxBytes) throw new PayloadTooLargeError(`upload exceeds the limit of ${maxBytes} bytes`);
-          hash.update(chunk);
-          await file.write(chunk);
-        }
+        stored = await copyWithin(source, maxBytes, (chunk) => file.write(chunk));
         await file.sync();
       } finally {
         await file.close();
@@ -85,7 +75,7 @@ export class FileArtifactStore implements ArtifactStore {
     } finally {
       await rm(temp, { force: true });
     }
-    return { bytes, sha256: hash.digest('hex') };
+    return stored;
   }
 
   async get(key: string): Promise<Buffer> {

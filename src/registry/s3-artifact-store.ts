@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { once } from 'node:events';
 import {
@@ -13,8 +13,8 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
-import { NotFoundError, PayloadTooLargeError } from '../errors.js';
-import { checkName, isSegment, keySegments, type ArtifactEntry, type ArtifactStore, type StoredStream } from './artifacts.js';
+import { NotFoundError } from '../errors.js';
+import { checkName, copyWithin, isSegment, keySegments, type ArtifactEntry, type ArtifactStore, type StoredStream } from './artifacts.js';
 
 /**
  * A folder's table of contents, written after its files: a folder without one
@@ -110,19 +110,11 @@ export class S3ArtifactStore implements ArtifactStore {
     const done = upload.done();
     // Seen by the abort paths below; the error that matters is the one thrown there.
     done.catch(() => undefined);
-    const hash = createHash('sha256');
-    let bytes = 0;
+    let stored: StoredStream;
     try {
-      // Not for-await: leaving that loop destroys the source, and an HTTP request destroyed
-      // takes its socket along, before the handler could answer 413.
-      const chunks = source[Symbol.asyncIterator]();
-      for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-        const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-        bytes += chunk.byteLength;
-        if (bytes > maxBytes) throw new PayloadTooLargeError(`upload exceeds the limit of ${maxBytes} bytes`);
-        hash.update(chunk);
+      stored = await copyWithin(source, maxBytes, async (chunk) => {
         if (!body.write(chunk)) await Promise.race([once(body, 'drain'), done]);
-      }
+      });
       body.end();
       await done;
     } catch (error) {
@@ -133,9 +125,9 @@ export class S3ArtifactStore implements ArtifactStore {
     }
     const old = await this.manifest(folder);
     const replaced = old?.files[name]?.object;
-    await this.writeManifest(folder, { files: { ...old?.files, [name]: { object, bytes } } });
+    await this.writeManifest(folder, { files: { ...old?.files, [name]: { object, bytes: stored.bytes } } });
     if (replaced) await this.deleteObjects([replaced]);
-    return { bytes, sha256: hash.digest('hex') };
+    return stored;
   }
 
   async get(key: string): Promise<Buffer> {
