@@ -36,6 +36,8 @@ export interface RunResult {
 
 export interface ServiceRunResult extends RunResult {
   job_id: string;
+  /** The engine the job record says trained it. */
+  engine: string | null;
   /** created_at → started_at of the job. */
   queue_wait_ms: number;
 }
@@ -47,15 +49,21 @@ export interface TrainingCase {
   validation_samples: number;
   epochs: number;
   batch_size: number;
+  /** The service with `fit.engine: "graph"`. */
   service: ServiceRunResult | null;
+  /** The service with `fit.engine: "eager"`: tfjs's layers API, as before the graph engine. */
+  service_eager: ServiceRunResult | null;
   /** The graph engine (src/graph) called as a worker calls a trainer, in a process of its own: fit = the trainer call. */
   graph: RunResult | null;
   tfjs: RunResult | null;
   keras: RunResult | null;
-  /** service total / tfjs-script total, and the same for Keras. */
-  ratio_service_tfjs: number | null;
+  /** Issue 10's measure: the graph-engine job's started→finished over Keras's `fit`. */
+  ratio_service_keras_fit: number | null;
+  /** service (graph) total / Keras total: submit → completed against load + build + fit. */
   ratio_service_keras: number | null;
-  /** The job's started→finished over the script's fit alone: what the service adds inside the worker. */
+  /** service (eager) total / tfjs-script total: what the service adds around tfjs. */
+  ratio_service_tfjs: number | null;
+  /** The eager job's started→finished over the tfjs script's fit alone: what the service adds inside the worker. */
   ratio_service_job_tfjs_fit: number | null;
   /** The graph engine's fit over Keras's `fit`, and over the tfjs script's. */
   ratio_graph_keras_fit: number | null;

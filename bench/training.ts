@@ -70,22 +70,40 @@ async function prepareOnService(ctx: TrainingContext, spec: CaseSpec): Promise<u
 
 type ServiceRun = Omit<ServiceRunResult, 'samples_per_s' | 'runs_total_s'>;
 
-async function trainOnService(ctx: TrainingContext, spec: CaseSpec, dataset: unknown): Promise<ServiceRun> {
+async function trainOnService(ctx: TrainingContext, spec: CaseSpec, dataset: unknown, engine: 'graph' | 'eager'): Promise<ServiceRun> {
   if (!resetPeakRss(ctx.servicePid)) ctx.notes.add('peak RSS could not be reset (/proc/<pid>/clear_refs): service peaks are since the process started');
   const { record, submitToCompletedMs } = await ctx.client.train({
     model: spec.name,
     dataset,
-    fit: { ...spec.fit, shuffle: true },
+    fit: { ...spec.fit, shuffle: true, engine },
     ...(spec.standardize ? { preprocessing: { standardize: true } } : {}),
   });
+  if (record.engine !== engine) ctx.notes.add(`${spec.name}: asked for the ${engine} engine, the job trained on ${record.engine ?? 'none'} (${record.engine_note ?? 'no note'})`);
   return {
     job_id: record.id,
+    engine: record.engine,
     total_s: submitToCompletedMs / 1000,
     fit_s: between(record.started_at, record.finished_at) / 1000,
     queue_wait_ms: between(record.created_at, record.started_at),
     metrics: finalMetrics(record.history),
     peak_rss_mb: treePeakRssMb(ctx.servicePid),
   };
+}
+
+/**
+ * One tiny job on each engine before anything is timed: the worker's training process starts
+ * TensorFlow once and then serves every job, and the first job should not carry that start
+ * when the scripts' and Keras's interpreter starts are not timed either.
+ */
+async function warmUp(client: ServiceClient): Promise<void> {
+  await client.expect(201, 'POST', '/v1/models', {
+    name: 'warm-up',
+    architecture: { type: 'sequential', input_shape: [2], layers: [{ type: 'Dense', units: 1 }] },
+    compile: { loss: 'mse' },
+  });
+  for (const engine of ['graph', 'eager']) {
+    await client.train({ model: 'warm-up', dataset: { x: [[0, 0], [0, 1], [1, 0], [1, 1]], y: [[0], [1], [1], [0]] }, fit: { epochs: 1, engine } });
+  }
 }
 
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : null);
@@ -97,18 +115,21 @@ function median<T extends { total_s: number }>(runs: T[]): (T & { runs_total_s: 
   return chosen ? { ...chosen, runs_total_s: runs.map((r) => r.total_s) } : null;
 }
 
-/** One case, `repeat` times in turn (service, graph engine, tfjs script, Keras), so drifting load on the machine hits each alike. */
+/** One case, `repeat` times in turn (service on each engine, graph engine alone, tfjs script, Keras), so drifting load on the machine hits each alike. */
 async function runCase(ctx: TrainingContext, spec: CaseSpec): Promise<TrainingCase> {
   const dataset = await prepareOnService(ctx, spec);
   const services: ServiceRun[] = [];
+  const eagerServices: ServiceRun[] = [];
   const graphs: ScriptResult[] = [];
   const scripts: ScriptResult[] = [];
   const kerasRuns: ScriptResult[] = [];
   for (let run = 1; run <= ctx.repeat; run++) {
     const label = `training ${spec.name}${ctx.repeat > 1 ? ` (${run}/${ctx.repeat})` : ''}`;
-    log(`${label}: service`);
-    services.push(await trainOnService(ctx, spec, dataset));
-    log(`${label}: service ${services.at(-1)?.total_s.toFixed(1)} s; graph engine`);
+    log(`${label}: service, graph engine`);
+    services.push(await trainOnService(ctx, spec, dataset, 'graph'));
+    log(`${label}: service (graph) ${services.at(-1)?.total_s.toFixed(1)} s; service, eager engine`);
+    eagerServices.push(await trainOnService(ctx, spec, dataset, 'eager'));
+    log(`${label}: service (eager) ${eagerServices.at(-1)?.total_s.toFixed(1)} s; graph engine alone`);
     graphs.push(await runGraphScript(spec, ctx.workDir));
     log(`${label}: graph engine ${graphs.at(-1)?.total_s.toFixed(1)} s; tfjs script`);
     scripts.push(await runTfjsScript(spec, ctx.workDir));
@@ -119,10 +140,11 @@ async function runCase(ctx: TrainingContext, spec: CaseSpec): Promise<TrainingCa
     }
   }
   const service = median(services);
+  const eager = median(eagerServices);
   const tfjs = median(scripts);
   const keras = median(kerasRuns);
   const graph = median(graphs);
-  if (!service || !tfjs) throw new Error(`${spec.name}: no runs`);
+  if (!service || !eager || !tfjs) throw new Error(`${spec.name}: no runs`);
   const samples = tfjs.train_samples * spec.fit.epochs;
   const strip = ({ train_samples: _t, validation_samples: _v, ...result }: ScriptResult & { runs_total_s: number[] }) => result;
   return {
@@ -133,19 +155,21 @@ async function runCase(ctx: TrainingContext, spec: CaseSpec): Promise<TrainingCa
     epochs: spec.fit.epochs,
     batch_size: spec.fit.batch_size,
     service: { ...service, samples_per_s: samples / service.fit_s },
+    service_eager: { ...eager, samples_per_s: samples / eager.fit_s },
     graph: graph ? strip(graph) : null,
     tfjs: strip(tfjs),
     keras: keras ? strip(keras) : null,
-    ratio_service_tfjs: ratio(service.total_s, tfjs.total_s),
+    ratio_service_keras_fit: ratio(service.fit_s, keras?.fit_s),
     ratio_service_keras: ratio(service.total_s, keras?.total_s),
-    ratio_service_job_tfjs_fit: ratio(service.fit_s, tfjs.fit_s),
+    ratio_service_tfjs: ratio(eager.total_s, tfjs.total_s),
+    ratio_service_job_tfjs_fit: ratio(eager.fit_s, tfjs.fit_s),
     ratio_graph_keras_fit: ratio(graph?.fit_s, keras?.fit_s),
     ratio_graph_tfjs_fit: ratio(graph?.fit_s, tfjs.fit_s),
     notes: [],
   };
 }
 
-/** Part 1: each seed example trained by the service, by the graph engine, by a plain tfjs script and (when available) by Keras. */
+/** Part 1: each seed example trained by the service on each engine, by the graph engine alone, by a plain tfjs script and (when available) by Keras. */
 export async function runTraining(ctx: Omit<TrainingContext, 'notes'>): Promise<TrainingOutcome> {
   const notes: string[] = [];
   const once = new Set<string>();
@@ -156,6 +180,8 @@ export async function runTraining(ctx: Omit<TrainingContext, 'notes'>): Promise<
   else notes.push(`California housing skipped: ${ctx.housingCsv} is absent`);
   const chosen = ctx.only ? specs.filter((spec) => ctx.only?.includes(spec.name)) : specs;
 
+  log('training: a warm-up job on each engine');
+  await warmUp(ctx.client);
   let mnistPeakRssMb: number | null = null;
   for (const spec of chosen) {
     const result = await runCase({ ...ctx, notes: once }, spec);

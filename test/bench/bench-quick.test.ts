@@ -48,18 +48,22 @@ test('npm run bench -- --quick measures every part and writes the report into --
   assert.ok(report.machine.node.startsWith('v'));
   assert.ok(report.machine.backend.length > 0);
 
-  // 1. Training: every seed case the data allows, each trained by the service and by the tfjs script.
+  // 1. Training: every seed case the data allows, each trained by the service on both engines and by the tfjs script.
   const training = report.training ?? [];
   const names = training.map((c) => c.name);
   assert.deepEqual(names, ['iris', 'mnist_mlp', 'mnist_cnn', 'california_housing'], 'housing runs from the copy in the repository');
   for (const c of training) {
     assertRun(c.service, `${c.name}.service`);
+    assertRun(c.service_eager, `${c.name}.service_eager`);
+    assert.equal(c.service?.engine, 'graph', `${c.name}: the graph run trained on the graph engine`);
+    assert.equal(c.service_eager?.engine, 'eager', `${c.name}: the eager run trained on the eager engine`);
     assertRun(c.tfjs, `${c.name}.tfjs`);
     assert.ok(isNumber(c.ratio_service_tfjs), `${c.name}: ratio_service_tfjs`);
     assert.ok(c.train_samples > 0 && c.validation_samples > 0, `${c.name}: samples`);
     if (report.machine.keras) {
       assertRun(c.keras, `${c.name}.keras`);
       assert.ok(isNumber(c.ratio_service_keras));
+      assert.ok(isNumber(c.ratio_service_keras_fit));
     } else {
       assert.equal(c.keras, null);
     }
