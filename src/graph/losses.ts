@@ -100,7 +100,7 @@ function hingeLabels(b: GraphBuilder, labels: Output): Output {
   return b.stopGradient(b.add(labels, b.mul(binary, b.sub(labels, b.scalar(1)))));
 }
 
-/** max(1 − y·p, 0) with Keras's labels, as Keras writes it (Maximum, not Relu: the same gradient at the kink). */
+/** max(1 − y·p, 0) with Keras's labels, with Maximum as Keras writes it: at the kink it passes the gradient, where Relu passes none. */
 function hingeMargin(b: GraphBuilder, t: Target): Output {
   return b.maximum(b.sub(b.scalar(1), b.mul(hingeLabels(b, t.labels), t.prediction.out)), b.scalar(0));
 }

@@ -51,7 +51,7 @@ export class VariableStore {
     });
   }
 
-  /** An optimizer slot shaped like `variable`, `initial` (Keras's starting value: Adagrad's 0.1, else 0) before the first step. */
+  /** An optimizer slot shaped like `variable`, `initial` (Keras's starting value: Adagrad's initial_accumulator_value, else 0) before the first step. */
   slot(variable: GraphVariable, name: string, initial = 0): Output {
     return this.b.scoped(`${variable.layer}/${variable.weight}/${name}`, () => {
       const handle = this.handle('slot', variable.shape);
