@@ -89,6 +89,32 @@ function binaryCrossentropy(b: GraphBuilder, t: Target): LossValue {
   return { perSample: lastAxisMean(b, value, t) };
 }
 
+/**
+ * Keras's conversion of 0/1 labels to -1/1 for the hinge losses, made only
+ * when every label of the batch is 0 or 1: y + binary·(y − 1). The labels
+ * take no part in the gradient.
+ */
+function hingeLabels(b: GraphBuilder, labels: Output): Output {
+  const zeroOrOne = b.add(b.compare('Equal', labels, b.scalar(0)), b.compare('Equal', labels, b.scalar(1)));
+  const binary = b.f('Min', [b.reshape(zeroOrOne, [-1]), b.ints([0])], { keep_dims: { kind: 'bool', value: false }, Tidx: { kind: 'type', value: DType.int32 } });
+  return b.stopGradient(b.add(labels, b.mul(binary, b.sub(labels, b.scalar(1)))));
+}
+
+/** max(1 − y·p, 0) with Keras's labels, with Maximum as Keras writes it: at the kink it passes the gradient, where Relu passes none. */
+function hingeMargin(b: GraphBuilder, t: Target): Output {
+  return b.maximum(b.sub(b.scalar(1), b.mul(hingeLabels(b, t.labels), t.prediction.out)), b.scalar(0));
+}
+
+/** Keras 3's L2 normalization along the last axis: x·min(1/√Σx², 1/ε). */
+function l2Normalize(b: GraphBuilder, x: Output, t: Target): Output {
+  const squares = b.sum(b.square(x), [t.outputShape.length], true);
+  return b.mul(x, b.minimum(b.rsqrt(squares), b.scalar(1 / EPSILON)));
+}
+
+function cosineSimilarity(b: GraphBuilder, t: Target): Output {
+  return b.sum(b.mul(l2Normalize(b, t.labels, t), l2Normalize(b, t.prediction.out, t)), [t.outputShape.length]);
+}
+
 /** Keras's loss functions by canonical name, as per-sample values. */
 export const LOSSES: Readonly<Record<string, LossFn>> = {
   mean_squared_error: (b, t) => ({ perSample: lastAxisMean(b, b.square(b.sub(t.prediction.out, t.labels)), t) }),
@@ -120,6 +146,17 @@ export const LOSSES: Readonly<Record<string, LossFn>> = {
     const value = b.sub(b.add(x, b.softplus(b.mul(b.scalar(-2), x))), b.scalar(Math.log(2)));
     return { perSample: lastAxisMean(b, value, t) };
   },
+  hinge: (b, t) => ({ perSample: lastAxisMean(b, hingeMargin(b, t), t) }),
+  squared_hinge: (b, t) => ({ perSample: lastAxisMean(b, b.square(hingeMargin(b, t)), t) }),
+  categorical_hinge: (b, t) => {
+    const axis = t.outputShape.length;
+    const p = t.prediction.out;
+    const positive = b.sum(b.mul(t.labels, p), [axis]);
+    const negative = b.max(b.mul(b.sub(b.scalar(1), t.labels), p), [axis]);
+    return { perSample: b.maximum(b.add(b.sub(negative, positive), b.scalar(1)), b.scalar(0)) };
+  },
+  // Keras minimizes the negative of the metric of the same name.
+  cosine_similarity: (b, t) => ({ perSample: b.neg(cosineSimilarity(b, t)) }),
   huber: (b, t) => {
     const error = b.sub(t.prediction.out, t.labels);
     const absolute = b.abs(error);
@@ -170,6 +207,7 @@ export const METRICS: Readonly<Record<string, MetricFn>> = {
   binary_accuracy: binaryAccuracy,
   categorical_accuracy: categoricalAccuracy,
   sparse_categorical_accuracy: sparseCategoricalAccuracy,
+  cosine_similarity: cosineSimilarity,
   ...Object.fromEntries(
     (
       [
@@ -193,6 +231,9 @@ export const METRICS: Readonly<Record<string, MetricFn>> = {
         ['kl_divergence', 'kl_divergence'],
         ['poisson', 'poisson'],
         ['log_cosh_error', 'log_cosh'],
+        ['hinge', 'hinge'],
+        ['squared_hinge', 'squared_hinge'],
+        ['categorical_hinge', 'categorical_hinge'],
       ] as const
     ).map(([name, loss]) => [name, fromLoss(loss)]),
   ),

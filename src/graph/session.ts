@@ -21,7 +21,7 @@ export class GraphSession {
     return builder.lib.run(this.handle, builder.graph, feeds, fetches, targets);
   }
 
-  /** Sets every weight (`values` in `store.weights` order) and zeroes the optimizer's slots. */
+  /** Sets every weight (`values` in `store.weights` order) and sets the optimizer's slots to their starting values. */
   async loadWeights(values: readonly Float32Array[]): Promise<void> {
     const feeds = this.model.store.weights.map((w, i) => [w.loadInput, tensor(values[i] as Float32Array, w.shape)] as const);
     await this.run(feeds, [], [this.model.loadWeights, this.model.initSlots]);

@@ -147,7 +147,7 @@ async function saveSlots(session: GraphSession, iteration: number): Promise<Save
 /**
  * Sets the slots a graph-engine checkpoint saved and returns its step count;
  * a checkpoint of the other engine, or of slots that differ, leaves them at
- * zero and the count at 0, as a fresh optimizer.
+ * their starting values and the count at 0, as a fresh optimizer.
  */
 async function restoreSlots(session: GraphSession, checkpoint: TrainingCheckpoint): Promise<number> {
   const [count, ...saved] = checkpoint.optimizer ?? [];

@@ -28,7 +28,7 @@ export interface GraphSlot {
 /**
  * The graph's variables: the model's weights, loaded from the tfjs model
  * before training and fetched back after, and the optimizer's slots, which
- * start at zero, or at a checkpoint's values.
+ * start at Keras's starting values, or at a checkpoint's values.
  */
 export class VariableStore {
   readonly weights: GraphVariable[] = [];
@@ -51,12 +51,12 @@ export class VariableStore {
     });
   }
 
-  /** An optimizer slot shaped like `variable`, zero before the first step. */
-  slot(variable: GraphVariable, name: string): Output {
+  /** An optimizer slot shaped like `variable`, `initial` (Keras's starting value: Adagrad's initial_accumulator_value, else 0) before the first step. */
+  slot(variable: GraphVariable, name: string, initial = 0): Output {
     return this.b.scoped(`${variable.layer}/${variable.weight}/${name}`, () => {
       const handle = this.handle('slot', variable.shape);
-      const zeros = this.b.f('Fill', [this.b.ints(variable.shape), this.b.scalar(0)], { index_type: { kind: 'type', value: DType.int32 } });
-      const [init] = this.b.op('AssignVariableOp', [handle, zeros], { dtype: FLOAT }, { name: 'init' });
+      const start = this.b.f('Fill', [this.b.ints(variable.shape), this.b.scalar(initial)], { index_type: { kind: 'type', value: DType.int32 } });
+      const [init] = this.b.op('AssignVariableOp', [handle, start], { dtype: FLOAT }, { name: 'init' });
       this.slotInits.push(init);
       const read = this.b.op('ReadVariableOp', [handle], { dtype: FLOAT }, { name: 'read' });
       const loadInput = this.b.placeholder('load_value', variable.shape);
@@ -72,7 +72,7 @@ export class VariableStore {
     return this.b.group('load_weights', this.loads);
   }
 
-  /** Zeroes the optimizer's slots. */
+  /** Sets the optimizer's slots to their starting values. */
   initSlotsOp(): string {
     return this.b.group('init_slots', this.slotInits);
   }

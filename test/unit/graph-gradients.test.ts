@@ -108,4 +108,20 @@ describe('graph gradients against finite differences', () => {
 
   it('huber, whose branch condition is kept out of the gradient', () =>
     checkGradient([{ type: 'Dense', units: 2, kernel_initializer: seeded(6) }], 'huber', dataset(9, [3], [2], (x) => [(x[0] as number) * 3, x[1] as number])));
+
+  it('hinge and squared hinge on 0/1 labels, which Keras turns into -1/1 out of the gradient', async () => {
+    const binary = dataset(9, [3], [2], (x) => [(x[0] as number) > 0 ? 1 : 0, (x[1] as number) > 0 ? 1 : 0]);
+    await checkGradient([{ type: 'Dense', units: 2, activation: 'tanh' }], 'hinge', binary);
+    await checkGradient([{ type: 'Dense', units: 2, activation: 'tanh' }], 'squared_hinge', binary);
+  });
+
+  it('categorical hinge', () =>
+    checkGradient(
+      [{ type: 'Dense', units: 3, activation: 'softmax' }],
+      'categorical_hinge',
+      dataset(9, [3], [3], (x) => [0, 1, 2].map((k) => ((x[0] as number) > 0 ? ((x[1] as number) > 0 ? 2 : 1) : 0) === k ? 1 : 0)),
+    ));
+
+  it('cosine similarity, through the L2 normalization', () =>
+    checkGradient([{ type: 'Dense', units: 3 }], 'cosine_similarity', dataset(9, [3], [3], (x) => [x[0] as number, (x[1] as number) - (x[2] as number), 0.5])));
 });
