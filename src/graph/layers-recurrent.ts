@@ -15,7 +15,6 @@ import { FLOAT, INT32, arg, type LayerArgs, type LayerContext, type LayerLowerin
  */
 
 interface Cell {
-  gates: number;
   /** The next state from the step's projected input (bias included) and the state before it, null at the first step. */
   step(b: GraphBuilder, projected: Output, state: State | null): State;
 }
@@ -36,7 +35,6 @@ function lstmCell(ctx: LayerContext, config: LayerArgs, recurrentKernel: Output)
   const act = (x: Output) => activate(ctx.b, arg<ActivationName>(config, 'activation'), x).out;
   const recAct = (x: Output) => activate(ctx.b, arg<ActivationName>(config, 'recurrent_activation'), x).out;
   return {
-    gates: 4,
     step: (b, projected, state) => {
       const z = state ? b.add(projected, b.matmul(state.hIn ?? state.h, recurrentKernel)) : projected;
       const [zi, zf, zc, zo] = split(b, z, 4) as [Output, Output, Output, Output];
@@ -60,7 +58,6 @@ function gruCell(ctx: LayerContext, config: LayerArgs, recurrentKernel: Output):
   const zr: Output = [splitOp, 0];
   const hBlock: Output = [splitOp, 1];
   return {
-    gates: 3,
     step: (b, projected, state) => {
       const [xz, xr, xh] = split(b, projected, 3) as [Output, Output, Output];
       if (!state) {
