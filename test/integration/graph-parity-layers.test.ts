@@ -85,6 +85,7 @@ describe('graph engine parity with the eager engine: Conv3D and the 3D poolings'
     ['Conv3D, valid padding', volumeCase([conv3d()])],
     ['Conv3D, same padding, strides 2, with adam', { ...volumeCase([conv3d({ padding: 'same', strides: 2 })], { type: 'adam', learning_rate: 0.01 }), weightAtol: 5e-4 }],
     ['two Conv3D layers, the second without bias', volumeCase([conv3d({ padding: 'same' }), conv3d({ filters: 2, use_bias: false, activation: 'tanh', kernel_initializer: seeded(103) })])],
+    ['a frozen Conv3D after a Dense: the gradient still goes through it', volumeCase([{ type: 'Dense', units: 2, activation: 'tanh', kernel_initializer: seeded(104) }, conv3d({ trainable: false })])],
     ['MaxPooling3D', volumeCase([conv3d({ padding: 'same' }), { type: 'MaxPooling3D' }])],
     ['AveragePooling3D, same padding, strides 1', volumeCase([conv3d(), { type: 'AveragePooling3D', pool_size: 2, strides: 1, padding: 'same' }])],
   ];

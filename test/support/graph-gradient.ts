@@ -10,9 +10,10 @@ import { assertClose, floats } from './graph.js';
 // no Dropout, no BatchNormalization). Float32 with h = 1e-2: agreement within 2e-3 + 2e-2 relative.
 const H = 1e-2;
 
-export async function checkGradient(layers: unknown[], loss: string, data: Dataset, start: 'random' | 'zeros' = 'random'): Promise<void> {
+/** `model`: a sequential model's layers, or a whole architecture. */
+export async function checkGradient(model: unknown[] | Record<string, unknown>, loss: string, data: Dataset, start: 'random' | 'zeros' = 'random'): Promise<void> {
   const definition = parseModelDefinition({
-    architecture: { type: 'sequential', input_shape: data.x.shape.slice(1), layers },
+    architecture: Array.isArray(model) ? { type: 'sequential', input_shape: data.x.shape.slice(1), layers: model } : model,
     compile: { optimizer: { type: 'sgd', learning_rate: 1 }, loss },
   });
   const lowers = canLower(definition);

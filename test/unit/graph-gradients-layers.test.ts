@@ -61,6 +61,24 @@ describe('graph gradients against finite differences: Embedding, 3D and recurren
       volumes,
     ));
 
+  it('a weight reached both around a Conv3D and through it sums the two gradients', () =>
+    checkGradient(
+      {
+        type: 'functional',
+        inputs: [{ name: 'volume', shape: [4, 4, 4, 2] }],
+        layers: [
+          { type: 'Dense', name: 'd', units: 2, activation: 'tanh', inputs: ['volume'] },
+          { type: 'Conv3D', name: 'c', filters: 2, kernel_size: 3, padding: 'same', activation: 'tanh', inputs: ['d'] },
+          { type: 'Add', name: 'skip', inputs: ['c', 'd'] },
+          { type: 'Flatten', name: 'flat', inputs: ['skip'] },
+          { type: 'Dense', name: 'out', units: 2, inputs: ['flat'] },
+        ],
+        outputs: ['out'],
+      },
+      'mse',
+      volumes,
+    ));
+
   // One channel scaled by one weight keeps each window's maximum where it is, away from the kinks finite differences trip on.
   it('MaxPooling3D', () =>
     checkGradient(
