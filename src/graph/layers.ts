@@ -1,6 +1,6 @@
 import type { ActivationName } from '../models/index.js';
 import { activate } from './activations.js';
-import { type Output } from './addon.js';
+import type { Output } from './addon.js';
 import { AVERAGE_POOLING_3D, CONV3D, MAX_POOLING_3D } from './layers-3d.js';
 import { EMBEDDING } from './layers-embedding.js';
 import { GRU, LSTM } from './layers-recurrent.js';
