@@ -2,6 +2,8 @@ import { DType, addon, type AttrValue, type DTypeCode, type GraphAddon, type Gra
 
 const FLOAT: AttrValue = { kind: 'type', value: DType.float32 };
 
+const isOutput = (input: Output | readonly Output[]): input is Output => typeof input[0] === 'string';
+
 export interface OpOptions {
   name?: string;
   control?: readonly string[];
@@ -17,6 +19,8 @@ export class GraphBuilder {
   readonly graph: GraphHandle;
   private readonly used = new Set<string>();
   private readonly scopes: string[] = [];
+  /** Each op's data inputs by op name, for `reaching`. */
+  private readonly inputsOf = new Map<string, string[]>();
 
   constructor(lib: GraphAddon = addon()) {
     this.lib = lib;
@@ -45,7 +49,27 @@ export class GraphBuilder {
   op(type: string, inputs: readonly (Output | readonly Output[])[], attrs: Record<string, AttrValue> = {}, options: OpOptions = {}): Output {
     const name = this.uniqueName(options.name ?? type);
     this.lib.addOperation(this.graph, { type, name, inputs, attrs, ...(options.control ? { control: options.control } : {}) });
+    this.inputsOf.set(
+      name,
+      inputs.flatMap((input) => (isOutput(input) ? [input[0]] : input.map(([op]) => op))),
+    );
     return [name, 0];
+  }
+
+  /**
+   * Which of `xs` a gradient of `ys` can reach, walking data inputs back from
+   * `ys` and stopping at the ops in `cuts` (a cut op itself is reached). The
+   * C API fails on an x that no y depends on, so callers ask first.
+   */
+  reaching(ys: readonly Output[], xs: readonly Output[], cuts: ReadonlySet<string>): boolean[] {
+    const seen = new Set<string>();
+    const pending = ys.map(([op]) => op);
+    for (let op = pending.pop(); op !== undefined; op = pending.pop()) {
+      if (seen.has(op)) continue;
+      seen.add(op);
+      if (!cuts.has(op)) pending.push(...(this.inputsOf.get(op) ?? []));
+    }
+    return xs.map(([op]) => seen.has(op));
   }
 
   /** A float op with attribute T = float32. */

@@ -1,53 +1,24 @@
 import type { ActivationName } from '../models/index.js';
-import { activate, type Activated } from './activations.js';
-import { DType, type Output } from './addon.js';
-import type { GraphBuilder } from './builder.js';
+import { activate } from './activations.js';
+import type { Output } from './addon.js';
+import { AVERAGE_POOLING_3D, CONV3D, MAX_POOLING_3D } from './layers-3d.js';
+import { EMBEDDING } from './layers-embedding.js';
+import { GRU, LSTM } from './layers-recurrent.js';
+import {
+  FLOAT,
+  INT32,
+  arg,
+  refuseChannelsFirst,
+  tuple,
+  withBias,
+  type LayerArgs,
+  type LayerContext,
+  type LayerLowering,
+  type RegularizerSpec,
+  type Shape,
+} from './layer-lowering.js';
 
-type Shape = number[];
-
-const FLOAT = { kind: 'type', value: DType.float32 } as const;
-const INT32 = { kind: 'type', value: DType.int32 } as const;
-
-/** What a layer's lowering may use: the builder, its weights, and the pass it is in. */
-export interface LayerContext {
-  b: GraphBuilder;
-  /** The training pass (Dropout drops, BatchNormalization uses batch statistics) or the inference pass. */
-  training: boolean;
-  /** Per-sample shapes of the layer's inputs and output, as the checker inferred them. */
-  inputShapes: Shape[];
-  outputShape: Shape;
-  /** The value of one of the layer's weights; both passes read the same variable. */
-  weight(name: string, shape: Shape, options?: { trainable?: boolean; regularizer?: RegularizerSpec }): Output;
-  /** An op that the training step runs (BatchNormalization's moving statistics). */
-  update(op: string): void;
-  /** Assigns `value` to one of the layer's weights; returns the op's name. */
-  assign(name: string, value: Output): string;
-  seed(): number;
-}
-
-/** Why a layer does not lower: the argument (or '' for the layer itself) and the reason. */
-export interface Refusal {
-  argument: string;
-  reason: string;
-}
-
-export interface LayerLowering {
-  /** Convolutions want every core; dense layers one (see session-config.ts). */
-  convolution?: boolean;
-  refuse?(config: LayerArgs): Refusal | null;
-  lower(ctx: LayerContext, config: LayerArgs, inputs: Output[]): Activated;
-}
-
-export type RegularizerSpec = string | { class_name: string; config: { l1?: number; l2?: number } } | null;
-
-/** A layer's parsed arguments; each lowering reads the ones its schema defines (the catalogue parsed them). */
-export type LayerArgs = Record<string, unknown> & { type: string; trainable: boolean };
-
-const arg = <T>(config: LayerArgs, key: string): T => config[key] as T;
-
-function tuple(value: unknown, n: number): number[] {
-  return typeof value === 'number' ? Array.from({ length: n }, () => value) : [...(value as number[])];
-}
+export type { LayerArgs, LayerContext, LayerLowering, RegularizerSpec, Refusal } from './layer-lowering.js';
 
 // ---------------------------------------------------------------- regularizers
 
@@ -62,24 +33,7 @@ export function regularizerFactors(spec: RegularizerSpec): { l1: number; l2: num
   return { l1: spec.config.l1 ?? 0, l2: spec.config.l2 ?? 0 };
 }
 
-// ---------------------------------------------------------------- shared pieces
-
-/** Dense's and the convolutions' kernel, bias and activation. */
-function withBias(ctx: LayerContext, config: LayerArgs, x: Output, units: number): Activated {
-  const { b } = ctx;
-  let out = x;
-  if (arg<boolean>(config, 'use_bias')) {
-    const bias = ctx.weight('bias', [units], { regularizer: arg<RegularizerSpec>(config, 'bias_regularizer') });
-    out = b.f('BiasAdd', [out, bias], { data_format: { kind: 'string', value: 'NHWC' } });
-  }
-  return activate(b, arg<ActivationName | null>(config, 'activation'), out);
-}
-
-function refuseChannelsFirst(config: LayerArgs): Refusal | null {
-  return config.data_format === 'channels_first'
-    ? { argument: 'data_format', reason: 'channels_first does not lower to the graph engine yet' }
-    : null;
-}
+// ---------------------------------------------------------------- 1D and 2D
 
 /** A 2D pooling, or a 1D one as a 2D pooling over a height of 1. */
 function pool(type: 'MaxPool' | 'AvgPool', rank: 1 | 2) {
@@ -182,6 +136,7 @@ export const LOWERINGS: ReadonlyMap<string, LayerLowering> = new Map<string, Lay
   ],
   ['Flatten', { refuse: refuseChannelsFirst, lower: (ctx, _config, [x]) => ({ out: ctx.b.reshape(x as Output, [-1, ...ctx.outputShape]) }) }],
   ['Reshape', { lower: (ctx, _config, [x]) => ({ out: ctx.b.reshape(x as Output, [-1, ...ctx.outputShape]) }) }],
+  ['Embedding', EMBEDDING],
   [
     'Rescaling',
     {
@@ -248,10 +203,13 @@ export const LOWERINGS: ReadonlyMap<string, LayerLowering> = new Map<string, Lay
   ],
   ['Conv1D', convolution(1)],
   ['Conv2D', convolution(2)],
+  ['Conv3D', CONV3D],
   ['MaxPooling1D', pool('MaxPool', 1)],
   ['MaxPooling2D', pool('MaxPool', 2)],
   ['AveragePooling1D', pool('AvgPool', 1)],
   ['AveragePooling2D', pool('AvgPool', 2)],
+  ['MaxPooling3D', MAX_POOLING_3D],
+  ['AveragePooling3D', AVERAGE_POOLING_3D],
   ['GlobalAveragePooling2D', globalPool('mean')],
   ['GlobalMaxPooling2D', globalPool('max')],
   ['GlobalAveragePooling1D', { lower: (ctx, _config, [x]) => ({ out: ctx.b.mean(x as Output, [1]) }) }],
@@ -273,6 +231,8 @@ export const LOWERINGS: ReadonlyMap<string, LayerLowering> = new Map<string, Lay
       },
     },
   ],
+  ['LSTM', LSTM],
+  ['GRU', GRU],
 ]);
 
 /** Keras's moving average: `variable ← variable·momentum + value·(1 − momentum)`. */

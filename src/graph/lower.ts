@@ -5,6 +5,7 @@ import { GraphBuilder } from './builder.js';
 import { LOWERINGS, regularizerFactors, type LayerArgs, type LayerContext, type RegularizerSpec } from './layers.js';
 import { LOSSES, METRICS, type Target } from './losses.js';
 import { applyUpdates, resolveOptimizer } from './optimizers.js';
+import { cutAt, gradientsThroughSplices, type Splice } from './splices.js';
 import { VariableStore } from './variables.js';
 
 /** Whether a definition trains on the graph engine, and if not, what keeps it off: the job names it and trains eagerly. */
@@ -78,6 +79,7 @@ export function lowerModel(plan: ModelPlan, compile: CompileSpec, labelShape: nu
   const regularization: Output[] = [];
   const updates: string[] = [];
   const weights = new Map<string, Output>();
+  const splices: Splice[] = [];
   let seeds = seed;
   let convolution = false;
 
@@ -111,6 +113,8 @@ export function lowerModel(plan: ModelPlan, compile: CompileSpec, labelShape: nu
             return b.op('AssignVariableOp', [variable.handle, value], { dtype: { kind: 'type', value: DType.float32 } }, { name: `assign_${name}` })[0];
           },
           seed: () => (seeds = (seeds * 48271 + 1) % 2147483647),
+          // Only the training pass is differentiated.
+          splice: (out, inputs) => (training ? cutAt(b, splices, out, inputs) : out),
         };
         const inputs = node.inputs.map((name) => (values.get(name) as Activated).out);
         values.set(node.name, b.scoped(node.name, () => lowering.lower(context, node.config as unknown as LayerArgs, inputs)));
@@ -146,13 +150,13 @@ export function lowerModel(plan: ModelPlan, compile: CompileSpec, labelShape: nu
   const trainable = store.weights.filter((w) => w.trainable);
   const gradients = b.scoped('gradients', () => {
     const xs = trainable.map((w) => w.read);
-    if (!train.value.splice) return b.lib.addGradients(b.graph, b.uniqueName('grad'), [train.total], xs, null);
+    if (!train.value.splice) return gradientsThroughSplices(b, [train.total], null, xs, splices);
     // The spliced loss: seed its input with d(mean loss)/d input; the regularization reaches the weights on its own.
     const { wrt, gradient } = train.value.splice;
     const seed = b.div(gradient, b.rows(gradient));
     const ys = [wrt, ...(regularization.length ? [addAll(b, regularization)] : [])];
     const dys = [seed, ...(regularization.length ? [b.scalar(1)] : [])];
-    return b.lib.addGradients(b.graph, b.uniqueName('grad'), ys, xs, dys);
+    return gradientsThroughSplices(b, ys, dys, xs, splices);
   });
   const applies = applyUpdates(b, store, optimizer, trainable, gradients, iteration);
   const trainStep = b.group('train_step', [...applies, ...updates]);

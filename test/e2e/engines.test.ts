@@ -23,21 +23,25 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 120_000): 
   }
 }
 
-/** A model whose Embedding has no lowering yet: the graph engine cannot train it. */
-const embeddingModel = (name: string) => ({
+/** Embedding and LSTM, which the graph engine unrolls; with mask_zero the mask does not lower yet. */
+const sequenceModel = (name: string, maskZero = false) => ({
   name,
   architecture: {
     type: 'sequential',
-    input_shape: [3],
+    input_shape: [5],
     layers: [
-      { type: 'Embedding', input_dim: 10, output_dim: 4 },
-      { type: 'Flatten' },
+      { type: 'Embedding', input_dim: 10, output_dim: 4, mask_zero: maskZero },
+      { type: 'LSTM', units: 6 },
       { type: 'Dense', units: 2, activation: 'softmax' },
     ],
   },
-  compile: { optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
+  compile: { optimizer: { type: 'adam', learning_rate: 0.02 }, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
 });
-const tokens = { x: [[1, 2, 3], [4, 5, 6], [7, 8, 9], [0, 1, 2]], y: [0, 1, 1, 0] };
+// Class 1 when the sequence starts with a token of 5 or more.
+const sequences = {
+  x: Array.from({ length: 40 }, (_, i) => Array.from({ length: 5 }, (_, t) => (i * 7 + t * 3 + ((i * t) % 4)) % 10)),
+  y: Array.from({ length: 40 }, (_, i) => ((i * 7) % 10 >= 5 ? 1 : 0)),
+};
 
 test('fit.engine "graph": Iris trains on the graph engine, the record says so, and the version predicts', async () => {
   const submitted = await service.request('POST', '/v1/jobs', {
@@ -63,21 +67,41 @@ test('fit.engine "graph": Iris trains on the graph engine, the record says so, a
   assert.equal(body.classes[0], 'setosa');
 });
 
-test('auto on a model that does not lower trains on the eager engine, and the record names the layer', async () => {
-  const submitted = await service.request('POST', '/v1/jobs', { model: embeddingModel('tokens-auto'), dataset: tokens, fit: { epochs: 2, engine: 'auto' } });
+test('fit.engine "graph": Embedding into an LSTM trains on the graph engine, the record says so, and the version predicts', async () => {
+  const submitted = await service.request('POST', '/v1/jobs', {
+    model: sequenceModel('tokens-graph-lstm'),
+    dataset: sequences,
+    fit: { epochs: 30, batch_size: 8, engine: 'graph' },
+  });
+  assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+  const job = await service.waitForJob(submitted.body.id, 240_000);
+  assert.equal(job.status, 'completed', JSON.stringify(job.error));
+  assert.equal(job.engine, 'graph');
+  assert.equal(job.engine_note, null);
+  assert.equal(job.history.loss.length, 30);
+  assert.ok(job.history.loss.at(-1) < job.history.loss[0], `loss ${job.history.loss[0]} → ${job.history.loss.at(-1)}`);
+
+  const { status, body } = await service.request('POST', '/v1/models/tokens-graph-lstm/predict', { instances: sequences.x.slice(0, 3), version: job.version });
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.predictions.length, 3);
+  for (const row of body.predictions) assert.ok(Math.abs(row.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-4, 'softmax rows sum to 1');
+});
+
+test('auto on a model that does not lower trains on the eager engine, and the record names the argument', async () => {
+  const submitted = await service.request('POST', '/v1/jobs', { model: sequenceModel('tokens-auto', true), dataset: sequences, fit: { epochs: 2, engine: 'auto' } });
   assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
   const job = await service.waitForJob(submitted.body.id, 120_000);
   assert.equal(job.status, 'completed', JSON.stringify(job.error));
   assert.equal(job.engine, 'eager');
-  assert.match(job.engine_note, /layers\[0\].*Embedding/);
+  assert.match(job.engine_note, /layers\[0\]\.mask_zero.*Embedding/);
 });
 
-test('fit.engine "graph" for a model that does not lower is refused at submit, naming the layer', async () => {
-  const refused = await service.request('POST', '/v1/jobs', { model: embeddingModel('tokens-graph'), dataset: tokens, fit: { epochs: 1, engine: 'graph' } });
+test('fit.engine "graph" for a model that does not lower is refused at submit, naming the argument', async () => {
+  const refused = await service.request('POST', '/v1/jobs', { model: sequenceModel('tokens-graph', true), dataset: sequences, fit: { epochs: 1, engine: 'graph' } });
   assert.equal(refused.status, 400, JSON.stringify(refused.body));
   assert.equal(refused.body.error.code, 'validation_error');
   assert.equal(refused.body.error.details[0].path, 'fit.engine');
-  assert.match(refused.body.error.message, /Embedding/);
+  assert.match(refused.body.error.message, /mask_zero/);
 });
 
 test('fit.engine "eager" trains eagerly even when the model lowers, with no note', async () => {

@@ -10,7 +10,11 @@ const dense = parseModelDefinition({
 });
 const recurrent = parseModelDefinition({
   name: 'recurrent',
-  architecture: { type: 'sequential', input_shape: [5, 2], layers: [{ type: 'Dense', units: 4 }, { type: 'LSTM', units: 3 }] },
+  architecture: {
+    type: 'sequential',
+    input_shape: [5],
+    layers: [{ type: 'Embedding', input_dim: 10, output_dim: 4, mask_zero: true }, { type: 'LSTM', units: 3 }],
+  },
   compile: { optimizer: 'adam', loss: 'mse' },
 });
 
@@ -24,12 +28,12 @@ test('eager is taken as asked, with no note', () => {
   assert.deepEqual(chooseEngine('eager', recurrent), { engine: 'eager', note: null });
 });
 
-test('auto falls back to eager for a model that does not lower, naming the layer by its path', () => {
+test('auto falls back to eager for a model that does not lower, naming the argument by its path', () => {
   const choice = chooseEngine('auto', recurrent);
   assert.equal(choice.engine, 'eager');
-  assert.match(choice.note ?? '', /layers\[1\].*LSTM/);
+  assert.match(choice.note ?? '', /layers\[0\]\.mask_zero.*Embedding/);
 });
 
-test('graph for a model that does not lower is refused, naming the layer', () => {
-  assert.throws(() => chooseEngine('graph', recurrent), (error) => error instanceof GraphEngineUnavailable && /LSTM/.test(error.message));
+test('graph for a model that does not lower is refused, naming the argument', () => {
+  assert.throws(() => chooseEngine('graph', recurrent), (error) => error instanceof GraphEngineUnavailable && /mask_zero/.test(error.message));
 });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { canLower, lowerModel } from '../../src/graph/index.js';
 import { configProto, threadsFor } from '../../src/graph/session-config.js';
 import { GraphSession, tensor } from '../../src/graph/session.js';
-import { LossSchema, MetricSchema, parseModelDefinition, planModel } from '../../src/models/index.js';
+import { LOWERINGS } from '../../src/graph/layers.js';
+import { LAYER_TYPES, LossSchema, MetricSchema, parseModelDefinition, planModel } from '../../src/models/index.js';
 
 function definition(layers: unknown[], compile: Record<string, unknown> = {}) {
   return parseModelDefinition({
@@ -29,15 +30,23 @@ describe('canLower', () => {
     assert.deepEqual(canLower(cnn), { ok: true });
   });
 
-  it('names the layer that does not lower', () => {
-    const result = canLower(definition([{ type: 'Reshape', target_shape: [8, 8] }, { type: 'LSTM', units: 3 }, { type: 'Dense', units: 2 }]));
-    assert.equal(result.ok, false);
-    assert.ok(!result.ok && result.path === 'architecture.layers[1]' && /LSTM/.test(result.reason), JSON.stringify(result));
+  it('has a lowering for every catalogue layer', () => {
+    assert.deepEqual(
+      LAYER_TYPES.filter((type) => !LOWERINGS.has(type)),
+      [],
+    );
   });
 
   it('names the argument that does not lower', () => {
     const result = canLower(definition([{ type: 'Conv2D', filters: 2, kernel_size: 3, data_format: 'channels_first' }, ...head]));
     assert.ok(!result.ok && result.path === 'architecture.layers[0].data_format', JSON.stringify(result));
+    const masked = canLower(
+      parseModelDefinition({
+        architecture: { type: 'sequential', input_shape: [5], layers: [{ type: 'Embedding', input_dim: 9, output_dim: 2, mask_zero: true }, { type: 'LSTM', units: 2 }] },
+        compile: { loss: 'mse' },
+      }),
+    );
+    assert.ok(!masked.ok && masked.path === 'architecture.layers[0].mask_zero' && /Embedding/.test(masked.reason), JSON.stringify(masked));
   });
 
   it('lowers every loss and metric the model language accepts', () => {
@@ -114,4 +123,41 @@ describe('Dropout in the two passes', () => {
       session.close();
     }
   });
+});
+
+describe('LSTM and GRU dropout in the two passes', () => {
+  for (const type of ['LSTM', 'GRU']) {
+    it(`${type}: masks in training only, drawn anew each step; inference is the model without dropout`, async () => {
+      const lower = (dropout: number, recurrentDropout: number) => {
+        const def = parseModelDefinition({
+          architecture: {
+            type: 'sequential',
+            input_shape: [6, 3],
+            layers: [{ type, units: 4, return_sequences: true, dropout, recurrent_dropout: recurrentDropout, ...(type === 'GRU' ? { reset_after: false } : {}) }],
+          },
+          compile: { loss: 'mse', optimizer: 'sgd' },
+        });
+        const plan = planModel(def, { maxParams: 1e6, maxLayers: 10 });
+        assert.ok(plan && def.compile);
+        return lowerModel(plan, def.compile, [6, 4], 7);
+      };
+      const dropping = lower(0.5, 0.3);
+      const plain = lower(0, 0);
+      const sessions = [new GraphSession(dropping, threadsFor(false)), new GraphSession(plain, threadsFor(false))] as const;
+      try {
+        const weights = dropping.store.weights.map((w, i) => Float32Array.from({ length: w.shape.reduce((a, c) => a * c, 1) }, (_, k) => Math.sin(k * 0.7 + i)));
+        for (const session of sessions) await session.loadWeights(weights);
+        const x = tensor(Float32Array.from({ length: 8 * 6 * 3 }, (_, k) => Math.cos(k * 0.3)), [8, 6, 3]);
+        const [trained, inferred] = await sessions[0].run([[dropping.x, x]], [dropping.trainPrediction, dropping.prediction]);
+        const [reference] = await sessions[1].run([[plain.x, x]], [plain.prediction]);
+        assert.ok(trained && inferred && reference);
+        assert.deepEqual([...inferred.data], [...reference.data], 'the inference pass ignores dropout');
+        assert.notDeepEqual([...trained.data], [...inferred.data], 'the training pass drops');
+        const [again] = await sessions[0].run([[dropping.x, x]], [dropping.trainPrediction]);
+        assert.notDeepEqual([...(again?.data ?? [])], [...trained.data], 'each step draws new masks');
+      } finally {
+        for (const session of sessions) session.close();
+      }
+    });
+  }
 });

@@ -120,6 +120,7 @@ describe('parseModelDefinition: refusals name the argument at its path', () => {
     refused(() => layer({ type: 'Dense', units: 2, kernel_initializer: 'glorot_uniformx' }), 'architecture.layers[0].kernel_initializer', /unknown or unsupported initializer/);
     refused(() => layer({ type: 'Dense', units: 2, dtype: 'float16' }), 'architecture.layers[0].dtype', /float32 only/);
     refused(() => layer({ type: 'LSTM', units: 2, stateful: true }), 'architecture.layers[0].stateful', /stateful/);
+    refused(() => layer({ type: 'GRU', units: 2, reset_after: false, recurrent_regularizer: 'l2' }), 'architecture.layers[0].recurrent_regularizer', /ignores an LSTM's or GRU's regularizers/);
     refused(() => layer({ type: 'Dropout', rate: 1 }), 'architecture.layers[0].rate', /\[0, 1\)/);
     refused(() => layer({ type: 'BatchNormalization', center: false }), 'architecture.layers[0].center', /cannot train without it/);
     refused(() => layer({ type: 'LayerNormalization', scale: false }), 'architecture.layers[0].scale', /cannot train without it/);

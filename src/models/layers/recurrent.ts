@@ -4,9 +4,19 @@ import { ActivationSchema, tfActivation } from '../activations.js';
 import { baseKeys, defineLayer } from './define.js';
 import { PositiveInt, expectRank, only } from './shape.js';
 import { InitializerSchema, initializer } from '../initializers.js';
-import { ActivityRegularizerSchema, ConstraintSchema, RegularizerSchema, regularizer } from '../regularizers.js';
+import { ActivityRegularizerSchema, ConstraintSchema } from '../regularizers.js';
 
 const Rate = z.number().min(0).lt(1, { error: 'must be in [0, 1)' });
+
+/**
+ * tfjs's LSTM and GRU never add their cell's regularization losses to the
+ * loss (its RNN layer leaves the cell's losses out), so a regularizer here
+ * would be accepted and silently ignored: only null is accepted, as for
+ * constraints.
+ */
+const RecurrentRegularizerSchema = z
+  .null({ error: "TensorFlow.js ignores an LSTM's or GRU's regularizers during training; only null is accepted" })
+  .default(null);
 
 /** Arguments LSTM and GRU share, with Keras's defaults. */
 function recurrentKeys() {
@@ -19,9 +29,9 @@ function recurrentKeys() {
     kernel_initializer: InitializerSchema.default('glorot_uniform'),
     recurrent_initializer: InitializerSchema.default('orthogonal'),
     bias_initializer: InitializerSchema.default('zeros'),
-    kernel_regularizer: RegularizerSchema,
-    recurrent_regularizer: RegularizerSchema,
-    bias_regularizer: RegularizerSchema,
+    kernel_regularizer: RecurrentRegularizerSchema,
+    recurrent_regularizer: RecurrentRegularizerSchema,
+    bias_regularizer: RecurrentRegularizerSchema,
     activity_regularizer: ActivityRegularizerSchema,
     kernel_constraint: ConstraintSchema,
     recurrent_constraint: ConstraintSchema,
@@ -54,9 +64,6 @@ function recurrentArgs(config: RecurrentConfig) {
     kernelInitializer: initializer(config.kernel_initializer),
     recurrentInitializer: initializer(config.recurrent_initializer),
     biasInitializer: initializer(config.bias_initializer),
-    kernelRegularizer: regularizer(config.kernel_regularizer),
-    recurrentRegularizer: regularizer(config.recurrent_regularizer),
-    biasRegularizer: regularizer(config.bias_regularizer),
     dropout: config.dropout,
     recurrentDropout: config.recurrent_dropout,
     returnSequences: config.return_sequences,
