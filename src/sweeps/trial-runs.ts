@@ -33,6 +33,8 @@ export class TrialRuns {
     const trial = (await this.deps.sweeps.trials(sweep.id)).find((t) => t.index === link.trial);
     if (!trial) return null;
     const objective: (number | null)[] = [];
+    // A stop takes effect at the next batch or epoch: an epoch that ends before it does not stop the trial again.
+    let stopped = false;
     return {
       sweepId: sweep.id,
       trial: trial.index,
@@ -41,7 +43,9 @@ export class TrialRuns {
         const value = logs[sweep.objective.metric];
         objective.push(value === undefined || !Number.isFinite(value) ? null : value);
         await this.deps.sweeps.publish(sweep.id, { type: 'epoch', data: { trial: trial.index, job_id: jobId, ...progress, objective: objective.at(-1), logs } });
+        if (stopped) return true;
         if (!medianStops(sweep, await this.deps.sweeps.trials(sweep.id), progress.epoch, objective.at(-1) ?? null)) return false;
+        stopped = true;
         await this.deps.sweeps.markStopped(sweep.id, trial.index, objective);
         this.logger.info({ job: jobId, sweep: sweep.id, trial: trial.index, epoch: progress.epoch }, 'trial stopped by the median rule');
         return true;

@@ -100,6 +100,34 @@ test('a grid of 6 Iris trials over 2 workers completes, finds the best trial, an
   assert.equal((await service.request('POST', `/v1/sweeps/${sweep.id}/cancel`)).status, 409);
 });
 
+test('the median rule stops a trial worse than the completed ones at the same epoch; the sweep still completes', async () => {
+  assert.equal((await service.request('POST', '/v1/models', irisModel('iris-median'))).status, 201);
+  // One trial at a time, so the learning one has completed before the one that barely moves is compared with it.
+  const created = await service.request('POST', '/v1/sweeps', {
+    model: 'iris-median',
+    dataset: { builtin: 'iris' },
+    fit: { epochs: 200, batch_size: 16 },
+    preprocessing: { standardize: true },
+    space: { 'compile.optimizer.learning_rate': { type: 'choice', values: [0.05, 1e-7] } },
+    parallelism: 1,
+    objective: { metric: 'loss' },
+    trial_stopping: { rule: 'median', after_epochs: 2, min_trials: 1 },
+  });
+  assert.equal(created.status, 202, JSON.stringify(created.body));
+  const sweep = await sweepEnded(created.body.id);
+  assert.equal(sweep.status, 'completed');
+  const [learning, stuck] = sweep.trials;
+  assert.equal(learning.status, 'completed');
+  assert.equal(learning.objective_history.length, 200);
+  assert.equal(stuck.status, 'stopped', JSON.stringify(stuck));
+  assert.equal(stuck.objective_history.length, 2);
+  assert.ok(stuck.objective > learning.objective_history[1]);
+  const stuckJob = (await service.request('GET', `/v1/jobs/${stuck.job_id}`)).body;
+  assert.equal(stuckJob.status, 'cancelled');
+  assert.ok(stuckJob.progress.epoch < 200);
+  assert.equal(sweep.best.trial, 0);
+});
+
 test('cancelling a running sweep cancels its queued and running trials and queues no more; promote then has nothing', async () => {
   assert.equal((await service.request('POST', '/v1/models', irisModel('iris-cancel'))).status, 201);
   const created = await service.request('POST', '/v1/sweeps', {
