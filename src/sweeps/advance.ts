@@ -84,7 +84,7 @@ async function settleTrials(deps: AdvanceDeps, sweep: SweepRecord): Promise<Tria
 }
 
 function settled(trial: Trial, job: JobRecord | null, metric: string, stoppedHistory: (number | null)[] | undefined): Trial {
-  if (!job) return { ...trial, status: 'failed', error: { code: 'job_gone', message: `the trial's job ${trial.job_id ?? ''} no longer exists` } };
+  if (!job) return { ...trial, status: 'failed', error: { code: 'not_found', message: `the trial's job ${trial.job_id ?? ''} no longer exists` } };
   if (!isTerminal(job.status)) return { ...trial, status: job.status === 'running' ? 'running' : 'queued' };
   if (job.status === 'failed') return { ...trial, status: 'failed', error: job.error };
   if (job.status === 'cancelled') {

@@ -54,6 +54,11 @@ const SweepDatasetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('inline') }).describe('never: a sweep refuses inline data; the variant keeps the type of stored references whole'),
 ]);
 
+const count = z.number().int().nonnegative();
+const TrialCountsSchema = z
+  .object({ pending: count, queued: count, running: count, completed: count, failed: count, cancelled: count, stopped: count } satisfies Record<(typeof TRIAL_STATUSES)[number], typeof count>)
+  .describe('trials by status');
+
 const sweepFields = {
   id: z.string(),
   model_id: z.string(),
@@ -70,7 +75,7 @@ const sweepFields = {
   status: SweepStatusSchema.describe(`one of ${SWEEP_STATUSES.join(', ')}`),
   best: BestTrialSchema.nullable().describe('the completed trial with the best objective; null until the sweep completes with one'),
   promoted_version: z.number().int().nullable().describe('the model version that promote made from the best trial'),
-  trial_counts: z.record(z.enum(TRIAL_STATUSES), z.number().int()).describe('trials by status'),
+  trial_counts: TrialCountsSchema,
   created_at: z.string(),
   finished_at: z.string().nullable(),
   updated_at: z.string(),
