@@ -25,6 +25,8 @@ export function registryKeys(prefix: string) {
     epochs: (jobId: string) => `${prefix}:job:${jobId}:epochs`,
 
     sweeps: `${prefix}:sweeps`,
+    /** Sweeps running, or cancelled with trials still to end: what the workers' periodic advance visits. */
+    activeSweeps: `${prefix}:sweeps:active`,
     sweep: (id: string) => `${prefix}:sweep:${id}`,
     sweepTrials: (id: string) => `${prefix}:sweep:${id}:trials`,
     /** Trials that the median rule stopped: index → their objective history, until the sweep records them. */

@@ -31,18 +31,19 @@ export function advanceSweep(deps: AdvanceDeps, id: string): Promise<void> {
 
 /** Every sweep that may still have something to do: the safety net for an advance a crash cut short. */
 export async function advanceUnfinished(deps: AdvanceDeps): Promise<void> {
-  for (const sweep of await deps.sweeps.list()) {
-    if (sweep.status === 'running' || (await deps.sweeps.trials(sweep.id)).some((t) => !trialEnded(t.status))) await advanceSweep(deps, sweep.id);
-  }
+  for (const id of await deps.sweeps.active()) await advanceSweep(deps, id);
 }
 
 async function step(deps: AdvanceDeps, id: string): Promise<void> {
   let sweep = await deps.sweeps.find(id);
-  if (!sweep) return;
+  if (!sweep) return deps.sweeps.settled(id);
   const trials = await settleTrials(deps, sweep);
   if (sweep.status === 'running' && !(await deps.models.find(sweep.model_id))) sweep = await endSweep(deps, sweep, 'cancelled');
-  if (sweep.status === 'cancelled') return cancelTrials(deps, sweep, trials);
-  if (sweep.status !== 'running') return;
+  if (sweep.status !== 'running') {
+    if (trials.every((t) => trialEnded(t.status))) return deps.sweeps.settled(id);
+    if (sweep.status === 'cancelled') await cancelTrials(deps, sweep, trials);
+    return;
+  }
 
   let active = trials.filter((t) => t.status === 'queued' || t.status === 'running').length;
   for (const trial of trials) {
@@ -54,6 +55,7 @@ async function step(deps: AdvanceDeps, id: string): Promise<void> {
   if (trials.every((t) => trialEnded(t.status))) {
     await deps.sweeps.update(id, { best: bestTrial(sweep, trials) });
     await endSweep(deps, sweep, 'completed');
+    await deps.sweeps.settled(id);
   }
 }
 

@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ConflictError } from '../errors.js';
 import { registryKeys, type RegistryKeys } from '../registry/keys.js';
-import { HashRecords, asJson, notFound, timestamp } from '../registry/redis-record.js';
+import { HashRecords, asJson, list, notFound, timestamp } from '../registry/redis-record.js';
+import { runScript } from '../registry/scripts.js';
 import { ChannelSubscriptions } from '../registry/subscriptions.js';
 import { MetricValueSchema } from '../registry/records.js';
 import { SweepEventSchema, SweepRecordSchema, TrialSchema, type SweepEvent, type SweepRecord, type SweepStatus, type Trial } from './record.js';
@@ -46,7 +47,7 @@ export class SweepStore {
     const k = this.keys;
     const multi = this.redis.multi().hset(k.sweep(record.id), ...this.records.fields(record));
     for (const trial of trials) multi.hset(k.sweepTrials(record.id), String(trial.index), JSON.stringify(asJson(trial)));
-    await multi.zadd(k.sweeps, Date.now(), record.id).exec();
+    await multi.zadd(k.sweeps, Date.now(), record.id).zadd(k.activeSweeps, Date.now(), record.id).exec();
     return record;
   }
 
@@ -83,28 +84,23 @@ export class SweepStore {
 
   /** A compare-and-set of the status; ConflictError when the sweep is not in one of `from`. */
   async transition(id: string, to: SweepStatus, from: readonly SweepStatus[]): Promise<SweepRecord> {
-    const key = this.keys.sweep(id);
-    const connection = this.redis.duplicate();
-    try {
-      for (;;) {
-        await connection.watch(key);
-        const stored = await connection.hget(key, 'status');
-        if (stored === null) {
-          await connection.unwatch();
-          notFound('sweep', id);
-        }
-        const status = String(JSON.parse(stored));
-        if (!from.includes(status as SweepStatus)) {
-          await connection.unwatch();
-          throw new ConflictError(`sweep ${id} is already ${status}`);
-        }
-        const now = timestamp();
-        const done = await connection.multi().hset(key, ...this.records.fields({ status: to, updated_at: now, ...(to === 'running' ? {} : { finished_at: now }) })).exec();
-        if (done) return this.get(id);
-      }
-    } finally {
-      connection.disconnect();
-    }
+    const now = timestamp();
+    const fields = this.records.fields({ status: to, updated_at: now, ...(to === 'running' ? {} : { finished_at: now }) });
+    const reply = await runScript(this.redis, 'transitionSweep', [this.keys.sweep(id)], [from.map((s) => JSON.stringify(s)).join(' '), ...fields]);
+    if (reply === -1) notFound('sweep', id);
+    const [applied, status] = list(reply);
+    if (applied === 0) throw new ConflictError(`sweep ${id} is already ${typeof status === 'string' ? String(JSON.parse(status)) : 'ended'}`);
+    return this.get(id);
+  }
+
+  /** The sweeps that may still have something to do. */
+  active(): Promise<string[]> {
+    return this.redis.zrange(this.keys.activeSweeps, 0, '-1');
+  }
+
+  /** The sweep has ended and so have its trials: nothing more to advance. */
+  async settled(id: string): Promise<void> {
+    await this.redis.zrem(this.keys.activeSweeps, id);
   }
 
   async trialOfJob(jobId: string): Promise<TrialLink | null> {
@@ -136,8 +132,7 @@ export class SweepStore {
       try {
         while ((await this.redis.getdel(k.sweepDirty(id))) !== null) await step();
       } finally {
-        // Only our own lock: one that expired and was taken since is the other holder's.
-        await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, k.sweepLock(id), token);
+        await runScript(this.redis, 'releaseLock', [k.sweepLock(id)], [token]);
       }
       if (!(await this.redis.exists(k.sweepDirty(id)))) return;
     }

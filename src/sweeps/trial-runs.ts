@@ -53,10 +53,19 @@ export class TrialRuns {
     };
   }
 
-  /** After a trial's job started or ended. */
-  async changed(run: TrialRun | null): Promise<void> {
-    if (!run) return;
-    await advanceSweep(this.deps, run.sweepId).catch((error: unknown) => this.logger.warn({ err: error, sweep: run.sweepId }, 'could not advance the sweep; the periodic advance will'));
+  /** After a trial's job started. */
+  async started(run: TrialRun | null): Promise<void> {
+    if (run) await this.advance(run.sweepId);
+  }
+
+  /** After a job ended: when it was a trial, its sweep moves on. */
+  async ended(jobId: string): Promise<void> {
+    const link = await this.deps.sweeps.trialOfJob(jobId);
+    if (link) await this.advance(link.sweep_id);
+  }
+
+  private async advance(sweepId: string): Promise<void> {
+    await advanceSweep(this.deps, sweepId).catch((error: unknown) => this.logger.warn({ err: error, sweep: sweepId }, 'could not advance the sweep; the periodic advance will'));
   }
 
   unfinished(): Promise<void> {

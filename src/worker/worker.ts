@@ -87,7 +87,7 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
       if (isTerminal(ended.status)) {
         await releaseJobDataset(deps.artifacts, ended.dataset);
         await deleteCheckpoint(deps.artifacts, job_id);
-        await trials.changed(await trials.of(job_id));
+        await trials.ended(job_id);
       }
     },
     {
@@ -174,7 +174,7 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, trials: Tr
   }
   const { fit } = started;
   const trial = await trials.of(jobId);
-  await trials.changed(trial);
+  await trials.started(trial);
   if (resume) log.info({ epochs: fit.epochs, attempt: started.attempts, from_epoch: resume.epoch }, 'training resumed from its checkpoint');
   else log.info({ epochs: fit.epochs, attempt: started.attempts }, 'training started');
 

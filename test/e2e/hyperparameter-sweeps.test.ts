@@ -176,13 +176,15 @@ test("deleting a model cancels its sweep's trials", async () => {
   });
   assert.equal(created.status, 202, JSON.stringify(created.body));
   const first = created.body.trials[0].job_id;
-  await waitUntil('the first trial to run', async () => ((await service.request('GET', `/v1/jobs/${first}`)).body.status === 'running' ? true : undefined));
+  // Training, past loading the model: a job that starts just as its model goes fails for want of it instead.
+  await waitUntil('the first trial to run an epoch', async () => ((await service.request('GET', `/v1/jobs/${first}`)).body.progress.epoch >= 1 ? true : undefined));
   assert.equal((await service.request('DELETE', '/v1/models/iris-deleted')).status, 204);
   const sweep = await sweepEnded(created.body.id);
   assert.equal(sweep.status, 'cancelled');
   assert.deepEqual(
     sweep.trials.map((t: { status: string }) => t.status),
     ['cancelled', 'cancelled', 'cancelled'],
+    JSON.stringify(sweep.trials),
   );
   assert.equal((await service.waitForJob(first)).status, 'cancelled');
 });

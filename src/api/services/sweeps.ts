@@ -53,6 +53,8 @@ export async function createSweep(deps: Deps, request: CreateSweep): Promise<Swe
   const objective = { metric: request.objective.metric, mode: objectiveMode(request.objective) };
   const data = await describeData(deps, request.dataset);
   const modelName = name ?? 'the inline model';
+  // The base on its own first, so a fault of the base is not blamed on a point.
+  checkArguments(deps, base, {}, modelName, request, data, objective.metric);
   for (const point of seed === null ? points : [...edgePoints(request.space), ...points]) checkPoint(deps, base, point, modelName, request, data, objective.metric);
 
   const model = stored ?? (await createModel(deps, { ...definition, name: name ?? `sweep-${newId('sweep').slice(4).toLowerCase()}` }));
@@ -82,12 +84,16 @@ export async function createSweep(deps: Deps, request: CreateSweep): Promise<Swe
   return getSweep(deps, sweep.id);
 }
 
+function checkArguments(deps: Deps, base: SweepBase, point: Point, modelName: string, request: CreateSweep, data: DataFacts, metric: string): void {
+  const { definition, fit } = trialArguments(base, point);
+  checkTraining(deps, { name: modelName, definition }, fit, request.preprocessing, data);
+  checkObjective(metric, definition, fit.validation_split);
+}
+
 /** One point through the model's and the job's checks; a failure names the point. */
 function checkPoint(deps: Deps, base: SweepBase, point: Point, modelName: string, request: CreateSweep, data: DataFacts, metric: string): void {
   try {
-    const { definition, fit } = trialArguments(base, point);
-    checkTraining(deps, { name: modelName, definition }, fit, request.preprocessing, data);
-    checkObjective(metric, definition, fit.validation_split);
+    checkArguments(deps, base, point, modelName, request, data, metric);
   } catch (error) {
     if (!(error instanceof AppError) || error.status !== 400) throw error;
     const at = describePoint(point);
