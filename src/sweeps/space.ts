@@ -4,13 +4,16 @@ import { seededRandom } from '../seeded-random.js';
 
 /** The most trials one sweep may have, and so the most grid points it may name. */
 export const MAX_SWEEP_TRIALS = 1000;
+/** Bounds on what one request makes the API check: each choice value is checked against the base on its own. */
+export const MAX_SPACE_PATHS = 16;
+export const MAX_CHOICE_VALUES = 100;
 
 export const ChoiceValueSchema = z.union([z.number(), z.string(), z.boolean(), z.array(z.number())]);
 export type ChoiceValue = z.infer<typeof ChoiceValueSchema>;
 
 /** How one argument varies: KerasTuner's Choice, Int and Float (linear or log sampling). */
 export const DistributionSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('choice'), values: z.array(ChoiceValueSchema).min(1).max(MAX_SWEEP_TRIALS) }).describe('one of the values'),
+  z.strictObject({ type: z.literal('choice'), values: z.array(ChoiceValueSchema).min(1).max(MAX_CHOICE_VALUES) }).describe('one of the values'),
   z
     .strictObject({ type: z.literal('range'), min: z.number().int(), max: z.number().int(), step: z.number().int().positive().default(1) })
     .describe('an integer from min to max inclusive, every step'),
@@ -26,6 +29,7 @@ const PATH = /^(architecture|compile|fit)(\.[A-Za-z_]\w*|\[\d+\])+$/;
 export const SpaceSchema = z
   .record(z.string().regex(PATH, 'a path such as architecture.layers[0].units, compile.optimizer.learning_rate or fit.batch_size'), DistributionSchema)
   .refine((space) => Object.keys(space).length > 0, 'name at least one argument to vary')
+  .refine((space) => Object.keys(space).length <= MAX_SPACE_PATHS, `at most ${MAX_SPACE_PATHS} arguments to vary`)
   .describe('argument path → how it varies; grid order follows the order of the keys, the last varying fastest');
 export type Space = z.infer<typeof SpaceSchema>;
 

@@ -24,6 +24,9 @@ test('a grid refuses continuous distributions and more points than a sweep may h
   assert.throws(() => gridPoints(space({ 'compile.optimizer.learning_rate': { type: 'uniform', min: 0, max: 1 } })), (e: unknown) => e instanceof ValidationError && /random/.test(e.message));
   const wide = { type: 'range', min: 1, max: 40 };
   assert.throws(() => gridPoints(space({ 'fit.epochs': wide, 'fit.batch_size': wide })), /1600 points/);
+  const paths = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`architecture.layers[${i}].units`, { type: 'choice', values: [1] }]));
+  assert.throws(() => space(paths), /at most 16 arguments/);
+  assert.throws(() => space({ 'fit.epochs': { type: 'choice', values: Array.from({ length: 101 }, (_, i) => i + 1) } }));
 });
 
 test('random points are the same for the same seed, differ for another, and stay within their distributions', () => {
