@@ -44,6 +44,7 @@ export class TrialRuns {
         objective.push(value === undefined || !Number.isFinite(value) ? null : value);
         await this.deps.sweeps.publish(sweep.id, { type: 'epoch', data: { trial: trial.index, job_id: jobId, ...progress, objective: objective.at(-1), logs } });
         if (stopped) return true;
+        if (!sweep.trial_stopping || progress.epoch < sweep.trial_stopping.after_epochs) return false;
         if (!medianStops(sweep, await this.deps.sweeps.trials(sweep.id), progress.epoch, objective.at(-1) ?? null)) return false;
         stopped = true;
         await this.deps.sweeps.markStopped(sweep.id, trial.index, objective);
