@@ -154,6 +154,41 @@ export interface MemoryResult {
   notes: string[];
 }
 
+/** One sweep of the sweeps part. */
+export interface SweepRun {
+  workers: number;
+  trials: number;
+  epochs: number;
+  parallelism: number;
+  /** The sweep's created_at → finished_at. */
+  seconds: number;
+  trials_per_min: number;
+  best_objective: number | null;
+}
+
+export interface SweepsResult {
+  runs: SweepRun[];
+  notes: string[];
+}
+
+/** Versions written and read through one artifact store. */
+export interface ArtifactStoreRun {
+  store: string;
+  versions: number;
+  version_bytes: number;
+  write_s: number;
+  read_s: number;
+  writes_per_s: number;
+  reads_per_s: number;
+  write_mb_per_s: number;
+  read_mb_per_s: number;
+}
+
+export interface ArtifactsResult {
+  runs: ArtifactStoreRun[];
+  notes: string[];
+}
+
 export interface Target {
   name: string;
   goal: string;
@@ -173,6 +208,8 @@ export interface BenchReport {
   queue: QueueResult | null;
   serving: ServingResult | null;
   memory: MemoryResult | null;
+  sweeps: SweepsResult | null;
+  artifacts: ArtifactsResult | null;
   targets: Target[];
   notes: string[];
 }

@@ -130,6 +130,24 @@ function memorySection(report: BenchReport): string {
   ].join('\n');
 }
 
+function sweepsSection(report: BenchReport): string {
+  const s = report.sweeps;
+  if (!s) return '_not run_';
+  return table(
+    ['workers', 'trials', 'epochs each', 'parallelism', 'seconds', 'trials/min', 'best val_loss'],
+    s.runs.map((r) => [String(r.workers), String(r.trials), String(r.epochs), String(r.parallelism), num(r.seconds, 1), num(r.trials_per_min, 1), num(r.best_objective, 4)]),
+  );
+}
+
+function artifactsSection(report: BenchReport): string {
+  const a = report.artifacts;
+  if (!a) return '_not run_';
+  return table(
+    ['store', 'versions', 'bytes each', 'writes/s', 'write MB/s', 'reads/s', 'read MB/s'],
+    a.runs.map((r) => [r.store, String(r.versions), String(r.version_bytes), num(r.writes_per_s, 1), num(r.write_mb_per_s, 1), num(r.reads_per_s, 1), num(r.read_mb_per_s, 1)]),
+  );
+}
+
 function targetsSection(report: BenchReport): string {
   const verdict = (met: boolean | null) => (met === null ? 'unknown' : met ? 'met' : '**not met**');
   return table(
@@ -144,6 +162,8 @@ export function renderMarkdown(report: BenchReport): string {
     ...(report.queue?.notes ?? []),
     ...(report.serving?.notes ?? []),
     ...(report.memory?.notes ?? []),
+    ...(report.sweeps?.notes ?? []),
+    ...(report.artifacts?.notes ?? []),
     ...(report.training?.flatMap((c) => c.notes.map((n) => `${c.name}: ${n}`)) ?? []),
   ];
   return [
@@ -168,6 +188,12 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '## 4. Memory',
     memorySection(report),
+    '',
+    '## 5. Sweeps',
+    sweepsSection(report),
+    '',
+    '## 6. Artifact stores',
+    artifactsSection(report),
     '',
     '## Notes',
     notes.length ? notes.map((n) => `- ${n}`).join('\n') : '- none',

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--out DIR] [--python PATH] [--parts training,queue,serving,memory]
+ * npm run bench [-- --quick] [--out DIR] [--python PATH] [--parts training,queue,serving,memory,sweeps,artifacts]
  *
  * Starts its own redis-server and `modelyard all` (child processes, a temporary
  * DATA_DIR), runs the parts, prints the report and writes it as JSON and
@@ -13,6 +13,7 @@ import { CASE_NAMES } from './cases.js';
 import { ServiceClient } from './client.js';
 import { log } from './log.js';
 import { describeMachine } from './machine.js';
+import { runArtifacts } from './artifacts.js';
 import { runMemory } from './memory.js';
 import { REPO_ROOT, startRedis, startService, type ServiceEnv } from './processes.js';
 import { runQueue } from './queue.js';
@@ -20,11 +21,12 @@ import { writeReport } from './report.js';
 import type { BenchReport, Machine } from './report-types.js';
 import { detectKeras } from './scripts.js';
 import { runServing } from './serving.js';
+import { runSweeps } from './sweeps.js';
 import { FULL, QUICK } from './sizes.js';
 import { evaluateTargets } from './targets.js';
 import { HOUSING_CSV, runTraining } from './training.js';
 
-const PARTS = ['training', 'queue', 'serving', 'memory'] as const;
+const PARTS = ['training', 'queue', 'serving', 'memory', 'sweeps', 'artifacts'] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: npm run bench -- [options]
@@ -129,6 +131,8 @@ async function main(): Promise<void> {
       const memory = await attempt('memory', () =>
         runMemory({ client, servicePid: service.pid, sizes, mnistPeakRssMb: training?.mnistPeakRssMb ?? null }),
       );
+      const sweeps = await attempt('sweeps', () => runSweeps({ client, sizes, env }));
+      const artifacts = await attempt('artifacts', () => runArtifacts({ sizes, workDir }));
       report = {
         mode: opts.quick ? 'quick' : 'full',
         started_at: startedAt.toISOString(),
@@ -140,6 +144,8 @@ async function main(): Promise<void> {
         queue,
         serving,
         memory,
+        sweeps,
+        artifacts,
         notes,
       };
     } finally {

@@ -7,6 +7,8 @@ export interface Sizes {
   queue: { warmup: number; sequential: number; burst: number };
   serving: { seconds: number; warmupRequests: number; connections: number[]; instances: number[] };
   memory: { predictions: number; trainingJobs: number; jobEpochs: number };
+  sweeps: { trials: number; epochs: number };
+  artifacts: { versions: number };
   /** Epochs of the Iris model the serving part trains when the training part did not run. */
   servingIrisEpochs: number;
 }
@@ -19,6 +21,8 @@ export const FULL: Sizes = {
   queue: { warmup: 3, sequential: 100, burst: 100 },
   serving: { seconds: 10, warmupRequests: 2000, connections: [1, 16, 64], instances: [1, 256] },
   memory: { predictions: 1000, trainingJobs: 20, jobEpochs: 10 },
+  sweeps: { trials: 16, epochs: 50 },
+  artifacts: { versions: 50 },
   servingIrisEpochs: 300,
 };
 
@@ -30,5 +34,7 @@ export const QUICK: Sizes = {
   queue: { warmup: 1, sequential: 10, burst: 10 },
   serving: { seconds: 1, warmupRequests: 100, connections: [1, 16, 64], instances: [1, 256] },
   memory: { predictions: 50, trainingJobs: 3, jobEpochs: 2 },
+  sweeps: { trials: 4, epochs: 2 },
+  artifacts: { versions: 3 },
   servingIrisEpochs: 3,
 };

@@ -121,7 +121,7 @@ export const ConfigSchema = z.object({
     .describe('how long a worker\'s registry writes wait for Redis to come back during an outage before its job fails'),
   RECONCILE_INTERVAL_MS: positiveInt
     .default(30_000)
-    .describe('how often a worker checks queued and running jobs against the queue, failing those the queue failed or lost (also at its start)'),
+    .describe('how often a worker checks queued and running jobs against the queue, failing those the queue failed or lost (also at its start), and advances unfinished sweeps'),
   SWEEP_INTERVAL_MS: z.coerce
     .number()
     .int()

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type ServerSentEventsResult, type TDataShape } from './client/index.js';
-import type { CancelJobData, CancelJobErrors, CancelJobResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateModelData, CreateModelErrors, CreateModelResponses, DeleteDatasetData, DeleteDatasetErrors, DeleteDatasetResponses, DeleteModelData, DeleteModelErrors, DeleteModelResponses, EvaluateData, EvaluateErrors, EvaluateResponses, GetArtifactData, GetArtifactErrors, GetArtifactFileData, GetArtifactFileErrors, GetArtifactFileResponses, GetArtifactResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJobData, GetJobErrors, GetJobResponses, GetModelData, GetModelErrors, GetModelResponses, GetOpenApiDocumentData, GetOpenApiDocumentErrors, GetOpenApiDocumentResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetVersionData, GetVersionErrors, GetVersionResponses, InferData, InferErrors, InferResponses, InferVersionData, InferVersionErrors, InferVersionResponses, InspectData, InspectErrors, InspectResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListLayersData, ListLayersErrors, ListLayersResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListVersionsData, ListVersionsErrors, ListVersionsResponses, ModelMetadataData, ModelMetadataErrors, ModelMetadataResponses, ModelMetadataVersionData, ModelMetadataVersionErrors, ModelMetadataVersionResponses, ModelReadyData, ModelReadyErrors, ModelReadyResponses, ModelReadyVersionData, ModelReadyVersionErrors, ModelReadyVersionResponses, PredictData, PredictErrors, PredictResponses, ServerLiveData, ServerLiveErrors, ServerLiveResponses, ServerMetadataData, ServerMetadataErrors, ServerMetadataResponses, ServerReadyData, ServerReadyErrors, ServerReadyResponses, StreamJobEventsData, StreamJobEventsErrors, StreamJobEventsResponse, StreamJobEventsResponses, UploadCsvDatasetData, UploadCsvDatasetErrors, UploadCsvDatasetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, UploadNpyDatasetData, UploadNpyDatasetErrors, UploadNpyDatasetResponses, UploadNpzDatasetData, UploadNpzDatasetErrors, UploadNpzDatasetResponses } from './types.gen.js';
+import type { CancelJobData, CancelJobErrors, CancelJobResponses, CancelSweepData, CancelSweepErrors, CancelSweepResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateModelData, CreateModelErrors, CreateModelResponses, CreateSweepData, CreateSweepErrors, CreateSweepResponses, DeleteDatasetData, DeleteDatasetErrors, DeleteDatasetResponses, DeleteModelData, DeleteModelErrors, DeleteModelResponses, EvaluateData, EvaluateErrors, EvaluateResponses, GetArtifactData, GetArtifactErrors, GetArtifactFileData, GetArtifactFileErrors, GetArtifactFileResponses, GetArtifactResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJobData, GetJobErrors, GetJobResponses, GetModelData, GetModelErrors, GetModelResponses, GetOpenApiDocumentData, GetOpenApiDocumentErrors, GetOpenApiDocumentResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSweepData, GetSweepErrors, GetSweepResponses, GetVersionData, GetVersionErrors, GetVersionResponses, InferData, InferErrors, InferResponses, InferVersionData, InferVersionErrors, InferVersionResponses, InspectData, InspectErrors, InspectResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListJobsData, ListJobsErrors, ListJobsResponses, ListLayersData, ListLayersErrors, ListLayersResponses, ListModelsData, ListModelsErrors, ListModelsResponses, ListSweepsData, ListSweepsErrors, ListSweepsResponses, ListVersionsData, ListVersionsErrors, ListVersionsResponses, ModelMetadataData, ModelMetadataErrors, ModelMetadataResponses, ModelMetadataVersionData, ModelMetadataVersionErrors, ModelMetadataVersionResponses, ModelReadyData, ModelReadyErrors, ModelReadyResponses, ModelReadyVersionData, ModelReadyVersionErrors, ModelReadyVersionResponses, PredictData, PredictErrors, PredictResponses, PromoteSweepData, PromoteSweepErrors, PromoteSweepResponses, ServerLiveData, ServerLiveErrors, ServerLiveResponses, ServerMetadataData, ServerMetadataErrors, ServerMetadataResponses, ServerReadyData, ServerReadyErrors, ServerReadyResponses, StreamJobEventsData, StreamJobEventsErrors, StreamJobEventsResponse, StreamJobEventsResponses, StreamSweepEventsData, StreamSweepEventsErrors, StreamSweepEventsResponse, StreamSweepEventsResponses, UploadCsvDatasetData, UploadCsvDatasetErrors, UploadCsvDatasetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, UploadNpyDatasetData, UploadNpyDatasetErrors, UploadNpyDatasetResponses, UploadNpzDatasetData, UploadNpzDatasetErrors, UploadNpzDatasetResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -374,5 +374,63 @@ export const deleteDataset = <ThrowOnError extends boolean = false>(options: Opt
 export const getDataset = <ThrowOnError extends boolean = false>(options: Options<GetDatasetData, ThrowOnError>): RequestResult<GetDatasetResponses, GetDatasetErrors, ThrowOnError> => (options.client ?? client).get<GetDatasetResponses, GetDatasetErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/datasets/{dataset}',
+    ...options
+});
+
+/**
+ * List sweeps, newest first, without their trials
+ */
+export const listSweeps = <ThrowOnError extends boolean = false>(options?: Options<ListSweepsData, ThrowOnError>): RequestResult<ListSweepsResponses, ListSweepsErrors, ThrowOnError> => (options?.client ?? client).get<ListSweepsResponses, ListSweepsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/sweeps',
+    ...options
+});
+
+/**
+ * Start a hyperparameter sweep: the whole space is checked, then the first trials are queued as training jobs
+ */
+export const createSweep = <ThrowOnError extends boolean = false>(options: Options<CreateSweepData, ThrowOnError>): RequestResult<CreateSweepResponses, CreateSweepErrors, ThrowOnError> => (options.client ?? client).post<CreateSweepResponses, CreateSweepErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/sweeps',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One sweep: every trial's arguments, status, job and objective, and the best
+ */
+export const getSweep = <ThrowOnError extends boolean = false>(options: Options<GetSweepData, ThrowOnError>): RequestResult<GetSweepResponses, GetSweepErrors, ThrowOnError> => (options.client ?? client).get<GetSweepResponses, GetSweepErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/sweeps/{sweep}',
+    ...options
+});
+
+/**
+ * Server-Sent Events: a `trial` event per trial change, an `epoch` event per trial epoch, a `status` event per sweep change; closes when the sweep ends
+ */
+export const streamSweepEvents = <ThrowOnError extends boolean = false>(options: Options<StreamSweepEventsData, ThrowOnError, StreamSweepEventsResponse>): Promise<ServerSentEventsResult<StreamSweepEventsResponses>> => (options.client ?? client).sse.get<StreamSweepEventsResponses, StreamSweepEventsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/sweeps/{sweep}/events',
+    ...options
+});
+
+/**
+ * Cancel a running sweep: no trial is queued after this, and every queued or running trial is cancelled
+ */
+export const cancelSweep = <ThrowOnError extends boolean = false>(options: Options<CancelSweepData, ThrowOnError>): RequestResult<CancelSweepResponses, CancelSweepErrors, ThrowOnError> => (options.client ?? client).post<CancelSweepResponses, CancelSweepErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/sweeps/{sweep}/cancel',
+    ...options
+});
+
+/**
+ * Make the best trial the model's latest version, and its arguments the model's definition
+ */
+export const promoteSweep = <ThrowOnError extends boolean = false>(options: Options<PromoteSweepData, ThrowOnError>): RequestResult<PromoteSweepResponses, PromoteSweepErrors, ThrowOnError> => (options.client ?? client).post<PromoteSweepResponses, PromoteSweepErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/sweeps/{sweep}/promote',
     ...options
 });

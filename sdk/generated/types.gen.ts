@@ -510,6 +510,69 @@ export type CreateModel = ModelDefinition & {
     name: string;
 };
 
+export type CreateSweep = {
+    /**
+     * a stored model, or a whole definition (stored once the sweep is accepted)
+     */
+    model: string | ModelDefinition;
+    /**
+     * a stored or built-in dataset; inline data is refused: upload it once with POST /v1/datasets
+     */
+    dataset: DatasetRef;
+    fit?: FitInput;
+    preprocessing?: PreprocessingInput;
+    early_stopping?: EarlyStoppingInput;
+    /**
+     * argument path → how it varies; grid order follows the order of the keys, the last varying fastest
+     */
+    space: {
+        [key: string]: DistributionInput;
+    };
+    /**
+     * `grid`: every combination of choice and range values, in order; `random`: points drawn with `seed`
+     */
+    strategy?: 'grid' | 'random';
+    /**
+     * random search only; drawn and recorded when left out, so a sweep can be run again
+     */
+    seed?: number;
+    /**
+     * grid: the first this many points (all by default); random: this many points (10 by default)
+     */
+    max_trials?: number;
+    /**
+     * trials queued or running at once
+     */
+    parallelism?: number;
+    /**
+     * what ranks the trials: the metric's value at the trial's last epoch
+     */
+    objective?: {
+        /**
+         * a key of the epoch logs, as Keras names it: `val_loss`, `val_accuracy`, `loss`, ...
+         */
+        metric?: string;
+        /**
+         * `auto`, as Keras decides: max for accuracies and AUC, min otherwise
+         */
+        mode?: 'auto' | 'min' | 'max';
+    };
+    /**
+     * the median stopping rule: from `after_epochs` on, a running trial whose objective at epoch e is worse than the median of the completed trials' objectives at epoch e is stopped
+     */
+    trial_stopping?: {
+        rule: 'median';
+        /**
+         * epochs a trial runs before the rule applies to it
+         */
+        after_epochs?: number;
+        /**
+         * completed trials the median needs before it stops any
+         */
+        min_trials?: number;
+    };
+};
+
 export type Dataset = {
     id: string;
     name: string;
@@ -620,6 +683,42 @@ export type DenseLayerInput = {
     input_shape?: Shape;
     input_dim?: number;
     batch_input_shape?: BatchShape;
+};
+
+export type Distribution = {
+    type: 'choice';
+    values: Array<number | string | boolean | Array<number>>;
+} | {
+    type: 'range';
+    min: number;
+    max: number;
+    step: number;
+} | {
+    type: 'uniform';
+    min: number;
+    max: number;
+} | {
+    type: 'log_uniform';
+    min: number;
+    max: number;
+};
+
+export type DistributionInput = {
+    type: 'choice';
+    values: Array<number | string | boolean | Array<number>>;
+} | {
+    type: 'range';
+    min: number;
+    max: number;
+    step?: number;
+} | {
+    type: 'uniform';
+    min: number;
+    max: number;
+} | {
+    type: 'log_uniform';
+    min: number;
+    max: number;
 };
 
 export type DropoutLayer = {
@@ -2961,10 +3060,241 @@ export type StoredModelDefinition = {
     architecture: SequentialArchitecture | FunctionalArchitecture;
 };
 
+export type Sweep = {
+    id: string;
+    model_id: string;
+    model_name: string;
+    dataset: {
+        kind: 'stored';
+        id: string;
+    } | {
+        kind: 'builtin';
+        name: string;
+        split?: string;
+        limit?: number;
+    } | {
+        kind: 'inline';
+    };
+    fit: Fit;
+    /**
+     * argument path → how it varies; grid order follows the order of the keys, the last varying fastest
+     */
+    space: {
+        [key: string]: Distribution;
+    };
+    strategy: 'grid' | 'random';
+    seed: number | null;
+    max_trials: number;
+    parallelism: number;
+    objective: {
+        metric: string;
+        mode: 'min' | 'max';
+    };
+    trial_stopping: {
+        rule: 'median';
+        /**
+         * epochs a trial runs before the rule applies to it
+         */
+        after_epochs: number;
+        /**
+         * completed trials the median needs before it stops any
+         */
+        min_trials: number;
+    } | null;
+    /**
+     * one of running, completed, cancelled
+     */
+    status: 'running' | 'completed' | 'cancelled';
+    /**
+     * the completed trial with the best objective; null until the sweep completes with one
+     */
+    best: {
+        trial: number;
+        objective: number;
+        job_id: string;
+        version: number;
+        /**
+         * argument path → the value this trial takes
+         */
+        params: {
+            [key: string]: number | string | boolean | Array<number>;
+        };
+    } | null;
+    /**
+     * the model version that promote made from the best trial
+     */
+    promoted_version: number | null;
+    /**
+     * trials by status
+     */
+    trial_counts: {
+        pending: number;
+        queued: number;
+        running: number;
+        completed: number;
+        failed: number;
+        cancelled: number;
+        stopped: number;
+    };
+    created_at: string;
+    finished_at: string | null;
+    updated_at: string;
+    trials: Array<Trial>;
+};
+
+export type SweepEpochEvent = {
+    trial: number;
+    job_id: string;
+    epoch: number;
+    epochs: number;
+    /**
+     * the sweep's objective at this epoch
+     */
+    objective: number | null;
+    logs: {
+        [key: string]: number | null;
+    };
+};
+
+/**
+ * Server-Sent Events: first a `trial` event per trial and a `status` event, as the sweep stands; then `event: trial` (SweepTrialEvent) when a trial is queued, starts or ends, `event: epoch` (SweepEpochEvent) after each epoch of a running trial, and `event: status` (SweepStatusEvent) when the sweep changes; the stream closes when the sweep has ended.
+ */
+export type SweepEvent = SweepTrialEvent | SweepEpochEvent | SweepStatusEvent;
+
+export type SweepList = {
+    sweeps: Array<SweepSummary>;
+};
+
+export type SweepStatusEvent = {
+    status: 'running' | 'completed' | 'cancelled';
+    best: {
+        trial: number;
+        objective: number;
+        job_id: string;
+        version: number;
+        /**
+         * argument path → the value this trial takes
+         */
+        params: {
+            [key: string]: number | string | boolean | Array<number>;
+        };
+    } | null;
+    promoted_version: number | null;
+};
+
+export type SweepSummary = {
+    id: string;
+    model_id: string;
+    model_name: string;
+    dataset: {
+        kind: 'stored';
+        id: string;
+    } | {
+        kind: 'builtin';
+        name: string;
+        split?: string;
+        limit?: number;
+    } | {
+        kind: 'inline';
+    };
+    fit: Fit;
+    /**
+     * argument path → how it varies; grid order follows the order of the keys, the last varying fastest
+     */
+    space: {
+        [key: string]: Distribution;
+    };
+    strategy: 'grid' | 'random';
+    seed: number | null;
+    max_trials: number;
+    parallelism: number;
+    objective: {
+        metric: string;
+        mode: 'min' | 'max';
+    };
+    trial_stopping: {
+        rule: 'median';
+        /**
+         * epochs a trial runs before the rule applies to it
+         */
+        after_epochs: number;
+        /**
+         * completed trials the median needs before it stops any
+         */
+        min_trials: number;
+    } | null;
+    /**
+     * one of running, completed, cancelled
+     */
+    status: 'running' | 'completed' | 'cancelled';
+    /**
+     * the completed trial with the best objective; null until the sweep completes with one
+     */
+    best: {
+        trial: number;
+        objective: number;
+        job_id: string;
+        version: number;
+        /**
+         * argument path → the value this trial takes
+         */
+        params: {
+            [key: string]: number | string | boolean | Array<number>;
+        };
+    } | null;
+    /**
+     * the model version that promote made from the best trial
+     */
+    promoted_version: number | null;
+    /**
+     * trials by status
+     */
+    trial_counts: {
+        pending: number;
+        queued: number;
+        running: number;
+        completed: number;
+        failed: number;
+        cancelled: number;
+        stopped: number;
+    };
+    created_at: string;
+    finished_at: string | null;
+    updated_at: string;
+};
+
+export type SweepTrialEvent = {
+    trial: number;
+    status: 'pending' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'stopped';
+    job_id: string | null;
+    params: {
+        [key: string]: number | string | boolean | Array<number>;
+    };
+    objective: number | null;
+    version: number | null;
+    error: JobError | null;
+};
+
 /**
  * Numbers as nested arrays, outermost axis first, every array at one depth the same length: the shape [2, 3] is [[a, b, c], [d, e, f]]. A batch (instances, x, predictions, a layer output) has the samples as its first axis, each sample shaped as the model input or output.
  */
 export type Tensor = Array<number | Tensor>;
+
+export type Trial = {
+    index: number;
+    /**
+     * argument path → the value this trial takes
+     */
+    params: {
+        [key: string]: number | string | boolean | Array<number>;
+    };
+    status: 'pending' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'stopped';
+    job_id: string | null;
+    objective: number | null;
+    objective_history: Array<number | null>;
+    version: number | null;
+    error: JobError | null;
+};
 
 /**
  * the Open Inference Protocol error body
@@ -5018,3 +5348,313 @@ export type GetDatasetResponses = {
 };
 
 export type GetDatasetResponse = GetDatasetResponses[keyof GetDatasetResponses];
+
+export type ListSweepsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/sweeps';
+};
+
+export type ListSweepsErrors = {
+    /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
+    /**
+     * the registry (Redis) is unreachable: retry later
+     */
+    503: Error;
+    /**
+     * any other error, in the same shape
+     */
+    default: Error;
+};
+
+export type ListSweepsError = ListSweepsErrors[keyof ListSweepsErrors];
+
+export type ListSweepsResponses = {
+    /**
+     * OK
+     */
+    200: SweepList;
+};
+
+export type ListSweepsResponse = ListSweepsResponses[keyof ListSweepsResponses];
+
+export type CreateSweepData = {
+    body: CreateSweep;
+    path?: never;
+    query?: never;
+    url: '/v1/sweeps';
+};
+
+export type CreateSweepErrors = {
+    /**
+     * Bad Request
+     */
+    400: Error;
+    /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
+     * Not Found
+     */
+    404: Error;
+    /**
+     * Conflict
+     */
+    409: Error;
+    /**
+     * Payload Too Large
+     */
+    413: Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
+    /**
+     * the registry (Redis) is unreachable: retry later
+     */
+    503: Error;
+    /**
+     * any other error, in the same shape
+     */
+    default: Error;
+};
+
+export type CreateSweepError = CreateSweepErrors[keyof CreateSweepErrors];
+
+export type CreateSweepResponses = {
+    /**
+     * Accepted
+     */
+    202: Sweep;
+};
+
+export type CreateSweepResponse = CreateSweepResponses[keyof CreateSweepResponses];
+
+export type GetSweepData = {
+    body?: never;
+    path: {
+        sweep: string;
+    };
+    query?: never;
+    url: '/v1/sweeps/{sweep}';
+};
+
+export type GetSweepErrors = {
+    /**
+     * Bad Request
+     */
+    400: Error;
+    /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
+     * Not Found
+     */
+    404: Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
+    /**
+     * the registry (Redis) is unreachable: retry later
+     */
+    503: Error;
+    /**
+     * any other error, in the same shape
+     */
+    default: Error;
+};
+
+export type GetSweepError = GetSweepErrors[keyof GetSweepErrors];
+
+export type GetSweepResponses = {
+    /**
+     * OK
+     */
+    200: Sweep;
+};
+
+export type GetSweepResponse = GetSweepResponses[keyof GetSweepResponses];
+
+export type StreamSweepEventsData = {
+    body?: never;
+    path: {
+        sweep: string;
+    };
+    query?: never;
+    url: '/v1/sweeps/{sweep}/events';
+};
+
+export type StreamSweepEventsErrors = {
+    /**
+     * Bad Request
+     */
+    400: Error;
+    /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
+     * Not Found
+     */
+    404: Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
+    /**
+     * the registry (Redis) is unreachable: retry later
+     */
+    503: Error;
+    /**
+     * any other error, in the same shape
+     */
+    default: Error;
+};
+
+export type StreamSweepEventsError = StreamSweepEventsErrors[keyof StreamSweepEventsErrors];
+
+export type StreamSweepEventsResponses = {
+    /**
+     * Server-Sent Events: first a `trial` event per trial and a `status` event, as the sweep stands; then `event: trial` (SweepTrialEvent) when a trial is queued, starts or ends, `event: epoch` (SweepEpochEvent) after each epoch of a running trial, and `event: status` (SweepStatusEvent) when the sweep changes; the stream closes when the sweep has ended.
+     */
+    200: SweepEvent;
+};
+
+export type StreamSweepEventsResponse = StreamSweepEventsResponses[keyof StreamSweepEventsResponses];
+
+export type CancelSweepData = {
+    body?: never;
+    path: {
+        sweep: string;
+    };
+    query?: never;
+    url: '/v1/sweeps/{sweep}/cancel';
+};
+
+export type CancelSweepErrors = {
+    /**
+     * Bad Request
+     */
+    400: Error;
+    /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
+     * Not Found
+     */
+    404: Error;
+    /**
+     * Conflict
+     */
+    409: Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
+    /**
+     * the registry (Redis) is unreachable: retry later
+     */
+    503: Error;
+    /**
+     * any other error, in the same shape
+     */
+    default: Error;
+};
+
+export type CancelSweepError = CancelSweepErrors[keyof CancelSweepErrors];
+
+export type CancelSweepResponses = {
+    /**
+     * OK
+     */
+    200: Sweep;
+};
+
+export type CancelSweepResponse = CancelSweepResponses[keyof CancelSweepResponses];
+
+export type PromoteSweepData = {
+    body?: never;
+    path: {
+        sweep: string;
+    };
+    query?: never;
+    url: '/v1/sweeps/{sweep}/promote';
+};
+
+export type PromoteSweepErrors = {
+    /**
+     * Bad Request
+     */
+    400: Error;
+    /**
+     * no API key (only when the server sets API_KEYS)
+     */
+    401: Error;
+    /**
+     * the API key is not valid, or its role does not reach this operation
+     */
+    403: Error;
+    /**
+     * Not Found
+     */
+    404: Error;
+    /**
+     * Conflict
+     */
+    409: Error;
+    /**
+     * rate limited: retry later
+     */
+    429: Error;
+    /**
+     * the registry (Redis) is unreachable: retry later
+     */
+    503: Error;
+    /**
+     * any other error, in the same shape
+     */
+    default: Error;
+};
+
+export type PromoteSweepError = PromoteSweepErrors[keyof PromoteSweepErrors];
+
+export type PromoteSweepResponses = {
+    /**
+     * OK
+     */
+    200: Sweep;
+};
+
+export type PromoteSweepResponse = PromoteSweepResponses[keyof PromoteSweepResponses];

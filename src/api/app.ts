@@ -25,6 +25,7 @@ import healthRoutes from './routes/health.js';
 import jobRoutes from './routes/jobs.js';
 import modelRoutes from './routes/models.js';
 import servingRoutes from './routes/serving.js';
+import sweepRoutes from './routes/sweeps.js';
 import v2Routes from './routes/v2.js';
 import versionRoutes from './routes/versions.js';
 import tfservingPlugin from './tfserving-app.js';
@@ -34,7 +35,7 @@ export interface BuildAppOptions {
   config: Config;
   /** For /readyz's ping. */
   redis: Redis;
-  stores: Pick<Stores, 'models' | 'datasets' | 'jobs' | 'events' | 'modelEvents'>;
+  stores: Pick<Stores, 'models' | 'datasets' | 'jobs' | 'events' | 'modelEvents' | 'sweeps'>;
   artifacts: ArtifactStore;
   queue: TrainingQueue;
   backend: BackendInfo;
@@ -92,6 +93,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     datasets: stores.datasets,
     jobs: stores.jobs,
     jobEvents: stores.events,
+    sweeps: stores.sweeps,
     artifacts: options.artifacts,
     queue: options.queue,
     backend: options.backend,
@@ -107,7 +109,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(authPlugin, { keys: config.API_KEYS });
   await app.register(openapiPlugin);
   await app.register(metricsPlugin);
-  for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, v2Routes, jobRoutes, datasetRoutes]) await app.register(routes);
+  for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, v2Routes, jobRoutes, datasetRoutes, sweepRoutes]) await app.register(routes);
   await app.register(dashboardPlugin);
   await app.register(grpcServerPlugin, { keys: config.API_KEYS, maxMessageBytes: config.BODY_LIMIT });
   await app.register(tfservingPlugin);

@@ -114,6 +114,7 @@ export async function buildTfServingApp(main: FastifyInstance): Promise<FastifyI
     datasets: main.datasets,
     jobs: main.jobs,
     jobEvents: main.jobEvents,
+    sweeps: main.sweeps,
     artifacts: main.artifacts,
     queue: main.queue,
     backend: main.backend,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-export const ID_PREFIXES = { model: 'mdl', dataset: 'ds', job: 'job' } as const;
+export const ID_PREFIXES = { model: 'mdl', dataset: 'ds', job: 'job', sweep: 'swp' } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 
 /** `mdl_3kT9xQ2bV0aZ`: a type prefix and 72 random bits, URL-safe. */

@@ -24,7 +24,20 @@ export function registryKeys(prefix: string) {
     job: (id: string) => `${prefix}:job:${id}`,
     epochs: (jobId: string) => `${prefix}:job:${jobId}:epochs`,
 
+    sweeps: `${prefix}:sweeps`,
+    /** Sweeps running, or cancelled with trials still to end: what the workers' periodic advance visits. */
+    activeSweeps: `${prefix}:sweeps:active`,
+    sweep: (id: string) => `${prefix}:sweep:${id}`,
+    sweepTrials: (id: string) => `${prefix}:sweep:${id}:trials`,
+    /** Trials that the median rule stopped: index → their objective history, until the sweep records them. */
+    sweepStopped: (id: string) => `${prefix}:sweep:${id}:stopped`,
+    sweepLock: (id: string) => `${prefix}:sweep:${id}:lock`,
+    sweepDirty: (id: string) => `${prefix}:sweep:${id}:dirty`,
+    /** job id → its sweep and trial, for every trial's job. */
+    trialJobs: `${prefix}:sweeps:jobs`,
+
     jobEvents: (jobId: string) => `${prefix}:events:job:${jobId}`,
+    sweepEvents: (id: string) => `${prefix}:events:sweep:${id}`,
     cancels: `${prefix}:events:cancel`,
     /** Model records created, changed or deleted, and versions added: what the API's catalog follows. */
     modelEvents: `${prefix}:events:models`,

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { JobEvents } from '../jobs/events.js';
 import { RedisJobStore, type JobStore } from '../jobs/job-store.js';
+import { SweepStore } from '../sweeps/sweep-store.js';
 import { RedisDatasetStore, type DatasetStore } from './dataset-store.js';
 import { ModelEvents } from './model-events.js';
 import { RedisModelStore, type ModelStore } from './model-store.js';
@@ -12,6 +13,7 @@ export interface Stores {
   jobs: JobStore;
   events: JobEvents;
   modelEvents: ModelEvents;
+  sweeps: SweepStore;
   /** Closes the subscriber connections the events opened; the Redis client passed in stays open. */
   close(): Promise<void>;
 }
@@ -30,15 +32,18 @@ export function createRedisStores(options: RedisStoresOptions): Stores {
   const events = new JobEvents(options);
   const modelEvents = new ModelEvents(options);
   const jobs = new RedisJobStore(redis, prefix, events);
+  const sweeps = new SweepStore(options);
   return {
     models: new RedisModelStore(redis, prefix),
     datasets: new RedisDatasetStore(redis, prefix, jobs),
     jobs,
     events,
     modelEvents,
+    sweeps,
     close: async () => {
       await events.close();
       await modelEvents.close();
+      await sweeps.close();
     },
   };
 }

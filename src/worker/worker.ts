@@ -18,11 +18,14 @@ import type { DatasetStore } from '../registry/dataset-store.js';
 import { jobArtifactKey, saveModelArtifacts } from '../registry/model-artifacts.js';
 import type { AddVersionInput, ModelStore } from '../registry/model-store.js';
 import type { VersionRecord } from '../registry/records.js';
+import type { SweepStore } from '../sweeps/sweep-store.js';
+import { TrialRuns } from '../sweeps/trial-runs.js';
 import type { BackendInfo } from '../tf/backend.js';
 import { checkpointDue, type TrainingCheckpoint } from './checkpoint.js';
 import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint-store.js';
 import { chooseEngine } from './engine.js';
 import { jobErrorOf } from './job-error.js';
+import { periodically } from './periodic.js';
 import { queueFailure, reconcilePeriodically } from './reconcile.js';
 import { sweepPeriodically } from './sweep.js';
 import { TrainingProcesses } from './training-process.js';
@@ -36,6 +39,8 @@ export interface WorkerDeps {
   jobs: JobStore;
   events: Pick<JobEvents, 'onCancel'>;
   artifacts: ArtifactStore;
+  /** A job that is a sweep's trial trains the trial's arguments, and advances its sweep. */
+  sweeps: SweepStore;
   backend: BackendInfo;
   logger: Logger;
   /** Epoch durations and samples per second go here. */
@@ -58,13 +63,20 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
   // A cancel is published once for all workers; the one holding the job aborts its processor's signal.
   // Listening starts first, so no job of this worker runs unheard.
   const stopListening = await deps.events.onCancel((jobId) => holder.worker?.cancelJob(jobId, 'cancel requested'));
+  // Jobs failed inside BullMQ's own scripts (a worker dead too often) raise no event here: reconciliation finds them.
+  const queue = createTrainingQueue(deps.connection, deps.config.KEY_PREFIX);
+  queue.on('error', (error) => deps.logger.warn({ err: error }, 'queue'));
+  const trials = new TrialRuns(
+    { sweeps: deps.sweeps, jobs: deps.jobs, models: deps.models, queue, cancelJob: async (jobId) => void (await deps.jobs.requestCancel(jobId)) },
+    deps.logger,
+  );
 
   const worker = new Worker<TrainingJobData, void, 'train'>(
     TRAINING_QUEUE,
     async (job, token, signal) => {
       const { job_id } = TrainingJobDataSchema.parse(job.data);
       try {
-        await runJob(deps, processes, job, job_id, { signal, closing: () => closing });
+        await runJob(deps, processes, trials, job, job_id, { signal, closing: () => closing });
       } catch (error) {
         if (!(error instanceof HandBack)) throw error;
         await job.moveToWait(token);
@@ -75,6 +87,7 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
       if (isTerminal(ended.status)) {
         await releaseJobDataset(deps.artifacts, ended.dataset);
         await deleteCheckpoint(deps.artifacts, job_id);
+        await trials.ended(job_id);
       }
     },
     {
@@ -101,14 +114,13 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
       );
   });
 
-  // Jobs failed inside BullMQ's own scripts (a worker dead too often) raise no event here: reconciliation finds them.
-  const queue = createTrainingQueue(deps.connection, deps.config.KEY_PREFIX);
-  queue.on('error', (error) => deps.logger.warn({ err: error }, 'queue'));
   const reconciliation = reconcilePeriodically(
     { jobs: deps.jobs, queue, logger: deps.logger, enqueueGraceMs: deps.config.RECONCILE_INTERVAL_MS },
     deps.config.RECONCILE_INTERVAL_MS,
   );
   await reconciliation.first;
+  // The sweeps' safety net: a trial whose end no advance recorded (its worker died in between) is picked up here.
+  const sweepAdvance = periodically(() => trials.unfinished(), deps.config.RECONCILE_INTERVAL_MS, deps.logger, 'advancing unfinished sweeps');
   // Not awaited: a first sweep over a long backlog must not hold up taking jobs.
   const sweeps = sweepPeriodically(
     { models: deps.models, datasets: deps.datasets, jobs: deps.jobs, artifacts: deps.artifacts, logger: deps.logger },
@@ -120,6 +132,7 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
     async close() {
       closing = true;
       await reconciliation.stop();
+      await sweepAdvance.stop();
       await sweeps?.stop();
       await worker.close();
       processes.close();
@@ -141,7 +154,7 @@ interface Stop {
  * way it ends is written to its record: a job that throws ends `failed` with
  * the reason, and the worker goes on.
  */
-async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: Job<TrainingJobData, void, 'train'>, jobId: string, stop: Stop): Promise<void> {
+async function runJob(deps: WorkerDeps, processes: TrainingProcesses, trials: TrialRuns, bullJob: Job<TrainingJobData, void, 'train'>, jobId: string, stop: Stop): Promise<void> {
   const { jobs } = deps;
   const record = await jobs.get(jobId);
   const log = deps.logger.child({ job: jobId, model: record.model_name });
@@ -160,6 +173,8 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
     return;
   }
   const { fit } = started;
+  const trial = await trials.of(jobId);
+  await trials.started(trial);
   if (resume) log.info({ epochs: fit.epochs, attempt: started.attempts, from_epoch: resume.epoch }, 'training resumed from its checkpoint');
   else log.info({ epochs: fit.epochs, attempt: started.attempts }, 'training started');
 
@@ -168,7 +183,8 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
     const model = await deps.models.get(record.model_id);
     const dataset = await loadDataset(deps, record.dataset);
     const trainSamples = rowCount(splitValidation(dataset, fit.validation_split).train.x);
-    const { engine, note } = chooseEngine(fit.engine ?? deps.config.TRAINING_ENGINE, model.definition);
+    const definition = trial?.definition ?? model.definition;
+    const { engine, note } = chooseEngine(fit.engine ?? deps.config.TRAINING_ENGINE, definition);
     await jobs.setEngine(jobId, engine, note);
     log.info({ engine, note }, 'training engine chosen');
     if (resume && resume.engine !== engine) log.info({ saved_by: resume.engine }, 'the checkpoint is another engine\'s: weights restored, the optimizer starts afresh');
@@ -181,7 +197,7 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
       threads: deps.config.GRAPH_THREADS,
       backend: deps.backend.name,
       input: {
-        definition: model.definition,
+        definition,
         dataset,
         fit,
         preprocessing: record.preprocessing ?? undefined,
@@ -198,6 +214,7 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
         deps.metrics?.observeEpoch(record.model_name, engine, ms / 1000, trainSamples);
         // The record's flag catches a cancel whose message this worker missed.
         if ((await jobs.appendEpoch(jobId, progress, logs)).cancel_requested) cancelSeen = true;
+        if (trial && (await trial.epoch(progress, logs))) cancelSeen = true;
         await bullJob.updateProgress(progress);
         log.debug({ epoch: progress.epoch, ms, ...logs }, 'epoch');
         epochStarted = Date.now();
@@ -238,7 +255,8 @@ async function runJob(deps: WorkerDeps, processes: TrainingProcesses, bullJob: J
       artifact,
     });
     // A deferred input shape is known now: the model's record gets it and its summary, as Keras's model does after fit.
-    if (model.input_shape === null) await deps.models.update(record.model_id, { input_shape: result.inputShape, summary: result.summary });
+    // A trial's architecture is its own: the model's record takes the winner's at promote.
+    if (model.input_shape === null && !trial) await deps.models.update(record.model_id, { input_shape: result.inputShape, summary: result.summary });
     await endJob(log, () => jobs.complete(jobId, version.version));
     log.info({ version: version.version, epochs: result.epochsRun, ...result.metrics }, 'training completed');
   } catch (error) {

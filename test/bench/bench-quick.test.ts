@@ -42,7 +42,7 @@ test('npm run bench -- --quick measures every part and writes the report into --
   assert.ok(stdout.includes('## Targets'), 'the report is printed');
 
   assert.equal(report.mode, 'quick');
-  assert.deepEqual(report.parts, ['training', 'queue', 'serving', 'memory']);
+  assert.deepEqual(report.parts, ['training', 'queue', 'serving', 'memory', 'sweeps', 'artifacts']);
   assert.deepEqual(report.notes.filter((n) => / failed: /.test(n)), []);
   assert.ok(report.machine.cpus > 0 && report.machine.memory_gb > 0);
   assert.ok(report.machine.node.startsWith('v'));
@@ -100,6 +100,22 @@ test('npm run bench -- --quick measures every part and writes the report into --
     assert.equal(p.tensor_growth === null, memory.tensor_source === null, p.what);
   }
   assert.ok(isNumber(memory.mnist_peak_rss_mb) && (memory.mnist_peak_rss_mb ?? 0) > 0);
+
+  // 5. Sweeps: every trial completed, with one worker and with two.
+  const sweeps = report.sweeps;
+  assert.ok(sweeps);
+  assert.deepEqual(sweeps.runs.map((r) => r.workers), [1, 2]);
+  for (const r of sweeps.runs) assert.ok(r.trials > 0 && isNumber(r.trials_per_min) && r.trials_per_min > 0 && isNumber(r.best_objective), JSON.stringify(r));
+
+  // 6. Artifact stores: the file store and the S3 store, each way, for one version size.
+  const artifacts = report.artifacts;
+  assert.ok(artifacts);
+  assert.deepEqual(artifacts.runs.map((r) => r.store), ['file', 's3 (s3rver)']);
+  for (const r of artifacts.runs) {
+    assert.ok(r.version_bytes > 100_000, `${r.store}: ${r.version_bytes} bytes`);
+    for (const key of ['writes_per_s', 'reads_per_s', 'write_mb_per_s', 'read_mb_per_s'] as const) assert.ok(isNumber(r[key]) && r[key] > 0, `${r.store}.${key}`);
+  }
+  assert.ok(markdown.includes('## 5. Sweeps') && markdown.includes('## 6. Artifact stores'));
 
   // Every target is stated, with a verdict where it was measured.
   assert.ok(report.targets.length >= 7);

@@ -33,6 +33,10 @@ import { ErrorResponseSchema } from '../schemas/common.js';
 import { accessOf, publicScope } from '../access.js';
 import { DOCUMENTED_AS, TensorSchema } from '../../documented.js';
 import { JobEpochEventSchema, JobEventDataSchema, JobStatusEventSchema } from '../schemas/job-events.js';
+import { SweepEpochEventSchema, SweepEventDataSchema, SweepStatusEventSchema, SweepTrialEventSchema } from '../schemas/sweep-events.js';
+import { CreateSweepSchema, SweepListSchema, SweepSchema, SweepSummarySchema } from '../schemas/sweeps.js';
+import { TrialSchema } from '../../sweeps/record.js';
+import { DistributionSchema } from '../../sweeps/space.js';
 import { DatasetListSchema, DatasetSchema, JsonDatasetSchema } from '../schemas/datasets.js';
 import { CreateJobSchema, JobListSchema, JobSchema } from '../schemas/jobs.js';
 import { CreateModelSchema, ModelListSchema, ModelSchema, VersionListSchema, VersionSchema } from '../schemas/models.js';
@@ -61,6 +65,16 @@ function components(): [z.ZodType, string][] {
     [JobEventDataSchema, 'JobEvent'],
     [JobEpochEventSchema, 'JobEpochEvent'],
     [JobStatusEventSchema, 'JobStatusEvent'],
+    [CreateSweepSchema, 'CreateSweep'],
+    [SweepSchema, 'Sweep'],
+    [SweepSummarySchema, 'SweepSummary'],
+    [SweepListSchema, 'SweepList'],
+    [TrialSchema, 'Trial'],
+    [DistributionSchema, 'Distribution'],
+    [SweepEventDataSchema, 'SweepEvent'],
+    [SweepTrialEventSchema, 'SweepTrialEvent'],
+    [SweepEpochEventSchema, 'SweepEpochEvent'],
+    [SweepStatusEventSchema, 'SweepStatusEvent'],
     [TensorSchema, 'Tensor'],
     [ResolvedModelDefinitionSchema, 'StoredModelDefinition'],
     [ModelSummarySchema, 'ModelSummary'],
@@ -170,6 +184,7 @@ function describeStatus(status: string, schema: z.ZodType): string {
 /** What each Server-Sent Events route streams: the JSON in an event's `data` line, for every event type it sends. */
 const STREAMED_EVENTS: Record<string, z.ZodType> = {
   '/v1/jobs/:job/events': JobEventDataSchema,
+  '/v1/sweeps/:sweep/events': SweepEventDataSchema,
 };
 
 function streamedResponse(url: string, produces: readonly string[]): { description: string; content: Record<string, { schema: z.ZodType }> } {
@@ -386,6 +401,7 @@ async function openapi(app: FastifyInstance): Promise<void> {
         { name: 'versions', description: 'trained versions and their artifacts' },
         { name: 'serving', description: 'predict, evaluate and look inside a trained version' },
         { name: 'jobs', description: 'training jobs' },
+        { name: 'sweeps', description: 'hyperparameter sweeps: many training jobs over a search space, and the best of them' },
         { name: 'datasets', description: 'uploaded and built-in datasets' },
         { name: 'operations', description: 'health, readiness, this document' },
       ],

@@ -9,6 +9,7 @@ import type { TrainingQueue } from '../../queue/training-queue.js';
 import type { ArtifactStore } from '../../registry/artifacts.js';
 import type { DatasetStore } from '../../registry/dataset-store.js';
 import type { ModelStore } from '../../registry/model-store.js';
+import type { SweepStore } from '../../sweeps/sweep-store.js';
 import type { BackendInfo } from '../../tf/backend.js';
 import type { ModelCache } from '../model-cache.js';
 
@@ -26,6 +27,7 @@ declare module 'fastify' {
     datasets: DatasetStore;
     jobs: JobStore;
     jobEvents: JobEvents;
+    sweeps: SweepStore;
     artifacts: ArtifactStore;
     queue: TrainingQueue;
     backend: BackendInfo;
@@ -38,7 +40,7 @@ declare module 'fastify' {
 
 export type Services = Pick<
   FastifyInstance,
-  'config' | 'redis' | 'models' | 'datasets' | 'jobs' | 'jobEvents' | 'artifacts' | 'queue' | 'backend' | 'modelCache' | 'metrics' | 'lifecycle'
+  'config' | 'redis' | 'models' | 'datasets' | 'jobs' | 'jobEvents' | 'sweeps' | 'artifacts' | 'queue' | 'backend' | 'modelCache' | 'metrics' | 'lifecycle'
 >;
 
 async function services(app: FastifyInstance, given: Services): Promise<void> {
@@ -48,6 +50,7 @@ async function services(app: FastifyInstance, given: Services): Promise<void> {
   app.decorate('datasets', given.datasets);
   app.decorate('jobs', given.jobs);
   app.decorate('jobEvents', given.jobEvents);
+  app.decorate('sweeps', given.sweeps);
   app.decorate('artifacts', given.artifacts);
   app.decorate('queue', given.queue);
   app.decorate('backend', given.backend);

@@ -5,6 +5,7 @@ import { parseModelDefinition } from '../../models/index.js';
 import { ModelParamsSchema, errorResponses } from '../schemas/common.js';
 import { CreateModelSchema, ModelListSchema, ModelSchema } from '../schemas/models.js';
 import { createModel, deleteModel } from '../services/models.js';
+import { cancelModelSweeps } from '../services/sweeps.js';
 
 export default async function modelRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -33,6 +34,8 @@ export default async function modelRoutes(app: FastifyInstance): Promise<void> {
     '/v1/models/:model',
     { config: { access: 'train' }, schema: { tags: ['models'], operationId: 'deleteModel', summary: 'Delete a model and its versions', params: ModelParamsSchema, response: { 204: z.null().describe('deleted'), ...errorResponses(404) } } },
     async (request, reply) => {
+      // Its sweeps first, so none queues a trial while the model's jobs are cancelled.
+      await cancelModelSweeps(app, request.params.model);
       await deleteModel(app, request.params.model);
       return reply.code(204).send(null);
     },

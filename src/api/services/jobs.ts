@@ -1,14 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { BUILTIN_DATASETS, type BuiltinDatasetInfo } from '../../datasets/builtins.js';
-import { transformY } from '../../datasets/preprocessing.js';
+import { transformY, type PreprocessingSpec } from '../../datasets/preprocessing.js';
 import { encodeDataset } from '../../datasets/storage.js';
 import type { Dataset, NDArray } from '../../datasets/types.js';
 import { inlineDataset, type DatasetRef, type StoredDatasetRef } from '../../datasets/ref.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import { canLower } from '../../graph/index.js';
 import { checkLabels } from '../../models/labels.js';
-import { canonicalLoss, checkModel, parseModelDefinition } from '../../models/index.js';
+import { canonicalLoss, checkModel, parseModelDefinition, type ModelDefinition } from '../../models/index.js';
+import type { FitSpec } from '../../jobs/contract.js';
 import type { JobRecord } from '../../jobs/record.js';
 import { enqueueTraining } from '../../queue/training-queue.js';
 import { inlineDatasetKey } from '../../registry/artifact-layout.js';
@@ -48,25 +49,10 @@ function decodeCursor(cursor: string): number {
  * stores what the job needs, and queues it.
  */
 export async function submitJob(deps: Deps, request: CreateJob): Promise<JobRecord> {
-  if (request.fit.epochs > deps.config.MAX_EPOCHS) {
-    throw ValidationError.at('fit.epochs', `at most ${deps.config.MAX_EPOCHS} epochs per job (MAX_EPOCHS), found ${request.fit.epochs}`);
-  }
+  checkEpochs(deps, request.fit);
   const model = await resolveModel(deps, request.model);
-  const { definition } = model;
-  if (!definition.compile) {
-    throw ValidationError.at('model.compile', `model '${model.name}' has no compile settings (loss, optimizer); as in Keras, a model must be compiled before fit`);
-  }
-  if ((request.fit.engine ?? deps.config.TRAINING_ENGINE) === 'graph') {
-    const lowers = canLower(definition);
-    if (!lowers.ok) {
-      throw ValidationError.at('fit.engine', `model '${model.name}' does not train on the graph engine: ${lowers.path}: ${lowers.reason}; use engine "auto" or "eager"`);
-    }
-  }
   const data = await describeData(deps, request.dataset);
-  const summary = checkModel(definition, limitsOf(deps), data.sampleShape);
-  const units = summary?.output_shape.at(-1);
-  const labels = request.preprocessing?.one_hot && typeof units === 'number' ? transformY({ one_hot: { num_classes: units } }, data.labels, 'dataset.y') : data.labels;
-  checkLabels(canonicalLoss(definition.compile.loss), units, labels);
+  checkTraining(deps, { name: model.name, definition: model.definition }, request.fit, request.preprocessing, data);
 
   const jobId = newId('job');
   const dataset = data.inline ? await storeInline(deps, jobId, data.inline) : data.ref;
@@ -83,6 +69,35 @@ export async function submitJob(deps: Deps, request: CreateJob): Promise<JobReco
   return job;
 }
 
+function checkEpochs(deps: Pick<Deps, 'config'>, fit: FitSpec): void {
+  if (fit.epochs > deps.config.MAX_EPOCHS) {
+    throw ValidationError.at('fit.epochs', `at most ${deps.config.MAX_EPOCHS} epochs per job (MAX_EPOCHS), found ${fit.epochs}`);
+  }
+}
+
+/**
+ * Whether a definition trains with these arguments on this data, as far as
+ * that is known before the worker has the data: compiled, on the engine
+ * asked for, its shapes fitting the data's, its labels fitting the loss.
+ */
+export function checkTraining(deps: Pick<Deps, 'config'>, model: { name: string; definition: ModelDefinition }, fit: FitSpec, preprocessing: PreprocessingSpec | undefined, data: DataFacts): void {
+  checkEpochs(deps, fit);
+  const { definition } = model;
+  if (!definition.compile) {
+    throw ValidationError.at('model.compile', `model '${model.name}' has no compile settings (loss, optimizer); as in Keras, a model must be compiled before fit`);
+  }
+  if ((fit.engine ?? deps.config.TRAINING_ENGINE) === 'graph') {
+    const lowers = canLower(definition);
+    if (!lowers.ok) {
+      throw ValidationError.at('fit.engine', `model '${model.name}' does not train on the graph engine: ${lowers.path}: ${lowers.reason}; use engine "auto" or "eager"`);
+    }
+  }
+  const summary = checkModel(definition, limitsOf(deps), data.sampleShape);
+  const units = summary?.output_shape.at(-1);
+  const labels = preprocessing?.one_hot && typeof units === 'number' ? transformY({ one_hot: { num_classes: units } }, data.labels, 'dataset.y') : data.labels;
+  checkLabels(canonicalLoss(definition.compile.loss), units, labels);
+}
+
 async function resolveModel(deps: Deps, model: CreateJob['model']): Promise<ModelRecord> {
   if (typeof model === 'string') return deps.models.get(model);
   const definition = parseModelDefinition(model, 'model');
@@ -93,7 +108,7 @@ async function resolveModel(deps: Deps, model: CreateJob['model']): Promise<Mode
   return createModel(deps, { ...definition, name });
 }
 
-type DataFacts = {
+export type DataFacts = {
   sampleShape: number[];
   /** The labels themselves when at hand; else, from metadata, the class indices 0..n-1 they hold. */
   labels: NDArray;
@@ -107,7 +122,7 @@ async function storeInline(deps: Deps, jobId: string, data: Dataset): Promise<St
 }
 
 /** What the API knows of a job's data without loading a stored dataset's arrays. */
-async function describeData(deps: Deps, ref: DatasetRef): Promise<DataFacts> {
+export async function describeData(deps: Pick<Deps, 'datasets'>, ref: DatasetRef): Promise<DataFacts> {
   if ('id' in ref) {
     const record = await deps.datasets.get(ref.id);
     return {
