@@ -32,7 +32,17 @@ function loadScripts(): Map<string, Script> {
 
 const SCRIPTS = loadScripts();
 
-const SCRIPT_NAMES = ['createNamed', 'updateNamed', 'deleteNamed', 'addVersion', 'createJob', 'transitionJob', 'appendEpoch', 'deleteJob'] as const;
+const SCRIPT_NAMES = [
+  'createNamed',
+  'updateNamed',
+  'deleteNamed',
+  'addVersion',
+  'createJob',
+  'transitionJob',
+  'appendEpoch',
+  'deleteJob',
+  'indexFinishedJob',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 function scriptNamed(name: ScriptName): Script {
