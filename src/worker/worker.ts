@@ -23,6 +23,7 @@ import { checkpointDue, type TrainingCheckpoint } from './checkpoint.js';
 import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint-store.js';
 import { chooseEngine } from './engine.js';
 import { jobErrorOf } from './job-error.js';
+import { closeQueueWorker } from './queue-worker-close.js';
 import { queueFailure, reconcilePeriodically } from './reconcile.js';
 import { sweepPeriodically } from './sweep.js';
 import { TrainingProcesses } from './training-process.js';
@@ -47,6 +48,9 @@ export interface TrainingWorker {
   /** Stops taking jobs; a running job stops at its epoch's end and goes back to the queue. */
   close(): Promise<void>;
 }
+
+/** How long a closing worker waits for its blocking Redis connection to reconnect, at least the 2 s of ioredis's longest retry delay. */
+const QUEUE_RECONNECT_WAIT_MS = 10_000;
 
 /** Hands a running job back to the queue instead of finishing it. */
 class HandBack extends Error {}
@@ -121,7 +125,7 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
       closing = true;
       await reconciliation.stop();
       await sweeps?.stop();
-      await worker.close();
+      await closeQueueWorker(worker, QUEUE_RECONNECT_WAIT_MS, deps.logger);
       processes.close();
       await queue.close();
       await stopListening();
