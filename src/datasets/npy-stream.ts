@@ -54,6 +54,8 @@ interface Layout {
 export class NpyReader {
   private head: Uint8Array[] = [];
   private headBytes = 0;
+  /** Where the header ends, once its first bytes have said. */
+  private headerEnd: number | undefined;
   private layout: Layout | undefined;
   /** Data bytes received so far, including any beyond what the shape needs. */
   private received = 0;
@@ -73,7 +75,8 @@ export class NpyReader {
     }
     this.head.push(chunk);
     this.headBytes += chunk.length;
-    const needed = this.headerBytesNeeded();
+    this.headerEnd ??= this.headerBytesNeeded();
+    const needed = this.headerEnd;
     if (needed === undefined || this.headBytes < needed) return;
     const prefix = Buffer.concat(this.head, this.headBytes);
     this.head = [];
