@@ -161,8 +161,9 @@ export class RedisJobStore implements JobStore {
     const finished = filter.status !== undefined && filter.model === undefined ? this.finished.keyOf(filter.status) : undefined;
     if (finished) await this.finished.ready();
     const index = finished ?? this.indexOf(filter);
-    const scan = filter.status !== undefined && finished === undefined;
-    const batch = scan ? Math.max(at.limit + 1, PAGE_SCAN_BATCH) : at.limit + 1;
+    // The status each id is checked for: none when the index holds that status alone.
+    const scanFor = finished ? undefined : filter.status;
+    const batch = scanFor ? Math.max(at.limit + 1, PAGE_SCAN_BATCH) : at.limit + 1;
     const matches: { id: string; score: number }[] = [];
     let max = at.after === undefined ? '+inf' : `(${at.after}`;
     while (matches.length <= at.limit) {
@@ -171,7 +172,7 @@ export class RedisJobStore implements JobStore {
       for (let i = 0; i + 1 < reply.length; i += 2) scored.push({ id: reply[i] as string, score: Number(reply[i + 1]) });
       const last = scored.at(-1);
       if (!last) break;
-      matches.push(...(scan && filter.status ? await this.withStatus(scored, filter.status) : scored));
+      matches.push(...(scanFor ? await this.withStatus(scored, scanFor) : scored));
       if (scored.length < batch) break;
       max = `(${last.score}`;
     }
