@@ -80,6 +80,12 @@ export const ConfigSchema = z.object({
   UPLOAD_PARSE_MEMORY_MB: positiveInt
     .default(256)
     .describe('heap of the worker thread that parses one upload, MB; an upload that needs more is refused with 413 (the arrays it builds are not counted)'),
+  UPLOAD_PARSE_CONCURRENCY: positiveInt
+    .default(2)
+    .describe('uploads the API parses at once, each in a worker thread of its own; the others wait their turn, in order of arrival'),
+  UPLOAD_PARSE_WAIT_MS: positiveInt
+    .default(60_000)
+    .describe('how long a received upload waits for a free parser (UPLOAD_PARSE_CONCURRENCY) before it is answered 503 `unavailable`'),
   JSON_UPLOAD_LIMIT: positiveInt
     .default(64 * 1024 * 1024)
     .describe('largest dataset uploaded as JSON, bytes (JSON is parsed whole, so it gets a lower limit)'),

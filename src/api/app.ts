@@ -30,6 +30,7 @@ import v2Routes from './routes/v2.js';
 import versionRoutes from './routes/versions.js';
 import tfservingPlugin from './tfserving-app.js';
 import { MAX_NAME_LENGTH } from './schemas/common.js';
+import { UploadSlots } from './services/upload-slots.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -99,6 +100,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     backend: options.backend,
     modelCache,
     metrics: options.metrics ?? new Metrics(options.backend),
+    uploadSlots: new UploadSlots(config.UPLOAD_PARSE_CONCURRENCY, config.UPLOAD_PARSE_WAIT_MS),
     lifecycle: options.lifecycle ?? { shuttingDown: false },
   });
   await app.register(errorsPlugin);

@@ -120,6 +120,7 @@ export async function buildTfServingApp(main: FastifyInstance): Promise<FastifyI
     backend: main.backend,
     modelCache: main.modelCache,
     metrics: main.metrics,
+    uploadSlots: main.uploadSlots,
     lifecycle: main.lifecycle,
   };
   await app.register(servicesPlugin, shared);

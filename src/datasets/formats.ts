@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors.js';
 import { datasetFromCsvChunks } from './csv.js';
-import { datasetFromArrays, decodeNpz } from './npz.js';
-import type { Dataset } from './types.js';
+import { readNpzDataset } from './npz.js';
+import { encodeForStore, storeWithNpyFiles, type EncodedDataset } from './storage.js';
 
 export interface DecodeOptions {
   /** The dataset's name, for messages. */
@@ -28,15 +28,8 @@ export interface DatasetFormat {
   description: string;
   /** A body the document shows as text (CSV) rather than as a file. */
   text: boolean;
-  /** Reads the file as it arrives; a format that needs it whole gathers it with `gather`. */
-  decode(chunks: AsyncIterable<Uint8Array>, options: DecodeOptions): Promise<Dataset>;
-}
-
-/** A file's chunks as one buffer, for formats read whole (a zip's directory is at its end). */
-export async function gather(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  return Buffer.concat(parts);
+  /** Reads the file as it arrives, into the dataset as it is stored. */
+  decode(chunks: AsyncIterable<Uint8Array>, options: DecodeOptions): Promise<EncodedDataset>;
 }
 
 export const DATASET_FORMATS: readonly DatasetFormat[] = [
@@ -49,7 +42,7 @@ export const DATASET_FORMATS: readonly DatasetFormat[] = [
     text: true,
     async decode(chunks, { name, target }) {
       if (!target) throw ValidationError.at('target', 'give the label column(s): ?target=COLUMN (several: ?target=a,b)');
-      return datasetFromCsvChunks(chunks, { name, target: target.split(',').map((column) => column.trim()).filter(Boolean) });
+      return encodeForStore(await datasetFromCsvChunks(chunks, { name, target: target.split(',').map((column) => column.trim()).filter(Boolean) }));
     },
   },
   {
@@ -60,7 +53,8 @@ export const DATASET_FORMATS: readonly DatasetFormat[] = [
     description: 'a .npz archive as np.savez(file, x=..., y=...) writes it; name it with ?name=',
     text: false,
     async decode(chunks, { maxBytes }) {
-      return datasetFromArrays(decodeNpz(await gather(chunks), { path: 'upload', maxBytes }), 'upload');
+      const { dataset, npy } = await readNpzDataset(chunks, 'upload', maxBytes);
+      return storeWithNpyFiles(dataset, npy);
     },
   },
 ];

@@ -6,7 +6,7 @@ const ALIGN = 64;
 /** numpy leaves room for the first axis to grow to this many digits (np.lib.format.GROWTH_AXIS_MAX_DIGITS). */
 const GROWTH_AXIS_MAX_DIGITS = 21;
 
-interface Kind {
+export interface Kind {
   /** numpy's name for the dtype, as users write it. */
   name: string;
   bytes: number;
@@ -43,7 +43,7 @@ function refusedName(code: string): string {
   return name ? `${name} arrays` : 'arrays';
 }
 
-interface Header {
+export interface Header {
   descr: string;
   fortranOrder: boolean;
   shape: number[];
@@ -79,16 +79,22 @@ function parseHeaderDict(text: string, path: string): Omit<Header, 'dataStart'> 
   return { descr, fortranOrder: fortran === 'True', shape };
 }
 
-function readHeader(bytes: Uint8Array, view: DataView, path: string): Header {
+/** The magic string and the format version; where the header's text starts, and how long it is when `bytes` says. */
+export function readPreamble(bytes: Uint8Array, view: DataView, path: string): { major: number; start: number; headerLength: number | undefined } {
   if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) {
     throw ValidationError.at(path, 'not a .npy file: it does not start with \\x93NUMPY (save it with np.save)');
   }
   const major = bytes[6] as number;
   if (major < 1 || major > 3) throw ValidationError.at(path, `unsupported .npy format version ${major}.${bytes[7] as number}; expected 1.0, 2.0 or 3.0`);
-  const lengthBytes = major === 1 ? 2 : 4;
-  const start = 8 + lengthBytes;
-  if (bytes.length < start) throw ValidationError.at(path, 'not a valid .npy file: truncated header');
-  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = major === 1 ? 10 : 12;
+  if (bytes.length < start) return { major, start, headerLength: undefined };
+  return { major, start, headerLength: major === 1 ? view.getUint16(8, true) : view.getUint32(8, true) };
+}
+
+/** The header at the start of `bytes`, which must hold it whole (a shorter prefix is refused as truncated). */
+export function readHeader(bytes: Uint8Array, view: DataView, path: string): Header {
+  const { major, start, headerLength } = readPreamble(bytes, view, path);
+  if (headerLength === undefined) throw ValidationError.at(path, 'not a valid .npy file: truncated header');
   const dataStart = start + headerLength;
   if (bytes.length < dataStart) {
     throw ValidationError.at(path, `not a valid .npy file: header of ${headerLength} bytes, found ${bytes.length - start}`);
@@ -98,7 +104,7 @@ function readHeader(bytes: Uint8Array, view: DataView, path: string): Header {
   return { ...parseHeaderDict(text, path), dataStart };
 }
 
-function kindOf(descr: string, path: string): { kind: Kind; little: boolean } {
+export function kindOf(descr: string, path: string): { kind: Kind; little: boolean } {
   const order = descr[0];
   const code = order === '<' || order === '>' || order === '|' || order === '=' ? descr.slice(1) : descr;
   const kind = KINDS[code];
@@ -116,21 +122,23 @@ function fitsInt32(v: number): boolean {
   return v >= -2147483648 && v <= 2147483647;
 }
 
+/** The element at `offset`, flat index `index`, as the dtype it is stored as; a value that does not fit it is refused. */
+export function readElement(view: DataView, offset: number, index: number, kind: Kind, little: boolean, path: string): number {
+  const v = kind.read(view, offset, little);
+  if (kind.narrowsInt && !fitsInt32(v)) {
+    // Past 2**53 a number is rounded; the message shows the exact integer.
+    const exact = kind.name === 'int64' ? view.getBigInt64(offset, little) : kind.name === 'uint64' ? view.getBigUint64(offset, little) : v;
+    throw ValidationError.at(path, `${kind.name} value ${exact} at flat index ${index} does not fit in int32, the integer dtype TensorFlow.js trains on`);
+  }
+  if (kind.name === 'float64' && Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
+    throw ValidationError.at(path, `float64 value ${v} at flat index ${index} is outside float32's range`);
+  }
+  return v;
+}
+
 function convert(view: DataView, start: number, count: number, kind: Kind, little: boolean, path: string): NDArray['data'] {
   const out = kind.dtype === 'float32' ? new Float32Array(count) : kind.dtype === 'int32' ? new Int32Array(count) : new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const offset = start + i * kind.bytes;
-    const v = kind.read(view, offset, little);
-    if (kind.narrowsInt && !fitsInt32(v)) {
-      // Past 2**53 a number is rounded; the message shows the exact integer.
-      const exact = kind.name === 'int64' ? view.getBigInt64(offset, little) : kind.name === 'uint64' ? view.getBigUint64(offset, little) : v;
-      throw ValidationError.at(path, `${kind.name} value ${exact} at flat index ${i} does not fit in int32, the integer dtype TensorFlow.js trains on`);
-    }
-    if (kind.name === 'float64' && Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
-      throw ValidationError.at(path, `float64 value ${v} at flat index ${i} is outside float32's range`);
-    }
-    out[i] = v;
-  }
+  for (let i = 0; i < count; i++) out[i] = readElement(view, start + i * kind.bytes, i, kind, little, path);
   return out;
 }
 
@@ -151,7 +159,7 @@ function wordArray(bytes: Uint8Array, start: number, dtype: 'float32' | 'int32')
   return dtype === 'float32' ? new Float32Array(buffer, offset, length) : new Int32Array(buffer, offset, length);
 }
 
-function checkFinite(data: Float32Array, path: string): void {
+export function checkFinite(data: Float32Array, path: string): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i] as number;
     if (!Number.isFinite(v)) throw ValidationError.at(path, `expected finite numbers, found ${v} at flat index ${i}; drop or fill missing values first`);
@@ -193,7 +201,7 @@ export function decodeNpy(bytes: Uint8Array, path = 'x'): NDArray {
 const DESCR: Record<DType, string> = { float32: '<f4', int32: '<i4', uint8: '|u1' };
 
 /** numpy's header for `a`, byte for byte as np.save writes it (format 1.0). */
-export function npyHeader(a: NDArray): Uint8Array {
+export function npyHeader(a: Pick<NDArray, 'shape' | 'dtype'>): Uint8Array {
   const shape = a.shape.length === 1 ? `(${a.shape[0]},)` : `(${a.shape.join(', ')})`;
   let dict = `{'descr': '${DESCR[a.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
   if (a.shape.length > 0) dict += ' '.repeat(GROWTH_AXIS_MAX_DIGITS - String(a.shape[0]).length);

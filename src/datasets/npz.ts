@@ -1,65 +1,122 @@
-import { unzipSync } from 'fflate';
-import { joinPath, PayloadTooLargeError, ValidationError } from '../errors.js';
-import { decodeNpy } from './npy.js';
+import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import { AppError, joinPath, ValidationError } from '../errors.js';
+import { ByteBudget, NpyReader, type StoredNpy } from './npy-stream.js';
 import { formatShape, rowCount, type Dataset, type NDArray } from './types.js';
 
-export interface NpzOptions {
-  /** Where the archive sits in the request, prefixed to each array's name in errors. */
-  path?: string;
-  /**
-   * Largest total of the arrays' sizes as the archive declares them; a compressed
-   * upload may expand far beyond its own size.
-   */
-  maxBytes?: number;
+/**
+ * Bytes handed to the unzipper at a time. Inflating a piece yields at most
+ * about a thousand times as much, so this bounds what one step holds.
+ */
+const PIECE_BYTES = 16 * 1024;
+
+/** The arrays a dataset is made of, the others in an archive being read past. */
+const DATASET_ARRAYS = ['x', 'y'] as const;
+type DatasetArray = (typeof DATASET_ARRAYS)[number];
+
+function isDatasetArray(name: string): name is DatasetArray {
+  return (DATASET_ARRAYS as readonly string[]).includes(name);
 }
 
-function isZip(bytes: Uint8Array): boolean {
-  // A local file header, or the end record of an empty archive.
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
+/** A dataset read from an upload, with the .npy files its arrays were read into. */
+export interface StoredArrays {
+  dataset: Dataset;
+  npy: { x: Uint8Array; y: Uint8Array };
 }
 
 /**
- * `np.savez` / `np.savez_compressed` output → its arrays by name (`x.npy` → `x`).
- * Members that are not `.npy` files (a folder, a `__MACOSX/` entry) are skipped.
+ * An `.npz` archive (`np.savez` or `np.savez_compressed`) read as it arrives:
+ * its `x.npy` and `y.npy` members are inflated piece by piece into their
+ * arrays (`NpyReader`), other members are inflated and dropped, so nothing
+ * but the two arrays grows with the archive. Errors and messages are those of
+ * `decodeNpy` (for each array) and `datasetFromArrays`; the arrays' declared sizes
+ * together are capped at `maxBytes`, and no member can expand past its declared size.
  */
-export function decodeNpz(bytes: Uint8Array, options: NpzOptions = {}): Record<string, NDArray> {
-  const path = options.path ?? '';
+export async function readNpzDataset(chunks: AsyncIterable<Uint8Array>, path: string, maxBytes: number): Promise<StoredArrays> {
   const notZip = (): ValidationError => ValidationError.at(path, 'not an .npz (zip) file; save it with np.savez or np.savez_compressed');
-  if (!isZip(bytes)) throw notZip();
+  const budget = new ByteBudget(maxBytes);
+  const names: string[] = [];
+  const read: Partial<Record<DatasetArray, StoredNpy>> = {};
+  // fflate calls back inside `push`, and catches what its callbacks throw: the first failure waits here.
+  let failure: unknown;
+  const fail = (error: unknown): void => {
+    failure ??= error instanceof AppError ? error : notZip();
+  };
 
-  let declared = 0;
-  let members: Record<string, Uint8Array>;
-  try {
-    members = unzipSync(bytes, {
-      filter: (file) => {
-        if (!file.name.endsWith('.npy')) return false;
-        declared += file.originalSize;
-        if (options.maxBytes !== undefined && declared > options.maxBytes) {
-          throw new PayloadTooLargeError(`the .npz arrays come to more than the limit of ${options.maxBytes} bytes`);
-        }
-        return true;
-      },
-    });
-  } catch (e) {
-    if (e instanceof PayloadTooLargeError) throw e;
-    throw notZip();
+  const unzip = new Unzip((file: UnzipFile) => {
+    if (!file.name.endsWith('.npy')) {
+      file.ondata = () => undefined;
+      file.start();
+      return;
+    }
+    const name = file.name.slice(0, -'.npy'.length);
+    names.push(name);
+    if (!isDatasetArray(name)) {
+      file.ondata = () => undefined;
+      file.start();
+      return;
+    }
+    const reader = new NpyReader(joinPath(path, name), budget);
+    file.ondata = (error, data, final) => {
+      if (failure !== undefined) return;
+      if (error) return fail(error);
+      try {
+        reader.push(data);
+        if (final) read[name] = reader.end();
+      } catch (thrown) {
+        fail(thrown);
+      }
+    };
+    file.start();
+  });
+  unzip.register(UnzipInflate);
+
+  const push = (piece: Uint8Array, final: boolean): void => {
+    try {
+      unzip.push(piece, final);
+    } catch (error) {
+      fail(error);
+    }
+    if (failure !== undefined) throw failure;
+  };
+  // The archive's first bytes, until there are enough to tell a zip.
+  let opening: Uint8Array | undefined = new Uint8Array(0);
+  for await (const chunk of chunks) {
+    let bytes = chunk;
+    if (opening) {
+      bytes = Buffer.concat([opening, chunk]);
+      if (bytes.length < 4) {
+        opening = bytes;
+        continue;
+      }
+      if (!isZipStart(bytes)) throw notZip();
+      opening = undefined;
+    }
+    for (let at = 0; at < bytes.length; at += PIECE_BYTES) push(bytes.subarray(at, at + PIECE_BYTES), false);
   }
+  if (opening) throw notZip();
+  push(new Uint8Array(0), true);
 
+  if (names.length === 0) throw ValidationError.at(path, 'the .npz file holds no .npy arrays');
   const arrays: Record<string, NDArray> = {};
-  for (const [name, data] of Object.entries(members)) {
-    const key = name.slice(0, -'.npy'.length);
-    arrays[key] = decodeNpy(data, joinPath(path, key));
+  for (const name of DATASET_ARRAYS) {
+    const array = read[name]?.array;
+    if (array) arrays[name] = array;
   }
-  if (Object.keys(arrays).length === 0) throw ValidationError.at(path, 'the .npz file holds no .npy arrays');
-  return arrays;
+  const dataset = datasetFromArrays(arrays, path, names);
+  return { dataset, npy: { x: (read.x as StoredNpy).file, y: (read.y as StoredNpy).file } };
+}
+
+/** A local file header, or the end record of an empty archive. */
+function isZipStart(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
 }
 
 /**
  * Arrays named `x` and `y` → a dataset, dtypes as saved (uint8 images stay uint8).
  * Other arrays are left out: an archive may carry more than the dataset.
+ * `found` names every array there was, for the message when x or y is missing.
  */
-export function datasetFromArrays(arrays: Record<string, NDArray>, path = ''): Dataset {
-  const found = Object.keys(arrays);
+export function datasetFromArrays(arrays: Record<string, NDArray>, path = '', found = Object.keys(arrays)): Dataset {
   const get = (name: 'x' | 'y'): NDArray => {
     const a = arrays[name];
     if (!a) {

@@ -111,6 +111,14 @@ export interface EncodedDataset {
 }
 
 export function encodeForStore(ds: Dataset): EncodedDataset {
-  const files = encodeDataset(ds);
+  return storeWithNpyFiles(ds, { x: encodeNpy(ds.x), y: encodeNpy(ds.y) });
+}
+
+/**
+ * `encodeForStore` for arrays that were read straight into their .npy files
+ * (npy-stream.ts): those files are stored as they are, not encoded again.
+ */
+export function storeWithNpyFiles(ds: Dataset, npy: { x: Uint8Array; y: Uint8Array }): EncodedDataset {
+  const files = { 'x.npy': npy.x, 'y.npy': npy.y, 'meta.json': encodeMeta(ds) };
   return { files, description: describeDataset(ds), checksum: checksumOf(files) };
 }

@@ -28,6 +28,20 @@ export function allocate(dtype: DType, length: number): TypedArray {
   }
 }
 
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = { float32: 4, int32: 4, uint8: 1 };
+
+/** `length` elements of `dtype` over `buffer` from byte `offset`: a view, no copy. */
+export function viewOf(dtype: DType, buffer: ArrayBuffer, offset: number, length: number): TypedArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(buffer, offset, length);
+    case 'int32':
+      return new Int32Array(buffer, offset, length);
+    case 'uint8':
+      return new Uint8Array(buffer, offset, length);
+  }
+}
+
 /** Number of elements in an array of `shape`; 1 for a scalar shape `[]`. */
 export function elementCount(shape: readonly number[]): number {
   let n = 1;

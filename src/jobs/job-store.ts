@@ -6,6 +6,7 @@ import type { BackendRecord } from '../registry/records.js';
 import { HashRecords, decodeFields, list, notFound, pairsOrObject, strings, timestamp } from '../registry/redis-record.js';
 import { runScript } from '../registry/scripts.js';
 import type { JobEvents } from './events.js';
+import { FinishedJobsIndex } from './finished-index.js';
 import { JobProgressSchema, JobRecordSchema, jobStatusEvent, type JobEngine, type JobError, type JobProgress, type JobRecord } from './record.js';
 import { ACTIVE_JOB_STATUSES, JOB_STATUSES, JobStatusSchema, isTerminal, sourcesOf, type JobStatus } from './status.js';
 
@@ -85,6 +86,7 @@ const PAGE_SCAN_BATCH = 200;
 export class RedisJobStore implements JobStore {
   private readonly keys: RegistryKeys;
   private readonly records: HashRecords<typeof JobRecordSchema>;
+  private readonly finished: FinishedJobsIndex;
 
   constructor(
     private readonly redis: Redis,
@@ -93,6 +95,7 @@ export class RedisJobStore implements JobStore {
   ) {
     this.keys = registryKeys(prefix);
     this.records = new HashRecords(redis, JobRecordSchema);
+    this.finished = new FinishedJobsIndex(redis, this.keys);
   }
 
   async create(input: CreateJobInput): Promise<JobRecord> {
@@ -149,13 +152,18 @@ export class RedisJobStore implements JobStore {
 
   /**
    * Walks the index from `after` down, by score (the creation sequence), one
-   * extra match past `limit` to know whether a next page exists. A status the
-   * index does not separate is checked by one pipelined HGET per id, in
-   * batches, before any whole record is read.
+   * extra match past `limit` to know whether a next page exists. A finished
+   * status has an index of its own (finished-index.ts); a status the index
+   * does not separate (queued or running, or any with a model) is checked by
+   * one pipelined HGET per id, in batches, before any whole record is read.
    */
   async page(filter: JobFilter, at: { limit: number; after?: number | undefined }): Promise<JobPage> {
-    const index = this.indexOf(filter);
-    const batch = filter.status ? Math.max(at.limit + 1, PAGE_SCAN_BATCH) : at.limit + 1;
+    const finished = filter.status !== undefined && filter.model === undefined ? this.finished.keyOf(filter.status) : undefined;
+    if (finished) await this.finished.ready();
+    const index = finished ?? this.indexOf(filter);
+    // The status each id is checked for: none when the index holds that status alone.
+    const scanFor = finished ? undefined : filter.status;
+    const batch = scanFor ? Math.max(at.limit + 1, PAGE_SCAN_BATCH) : at.limit + 1;
     const matches: { id: string; score: number }[] = [];
     let max = at.after === undefined ? '+inf' : `(${at.after}`;
     while (matches.length <= at.limit) {
@@ -164,7 +172,7 @@ export class RedisJobStore implements JobStore {
       for (let i = 0; i + 1 < reply.length; i += 2) scored.push({ id: reply[i] as string, score: Number(reply[i + 1]) });
       const last = scored.at(-1);
       if (!last) break;
-      matches.push(...(filter.status ? await this.withStatus(scored, filter.status) : scored));
+      matches.push(...(scanFor ? await this.withStatus(scored, scanFor) : scored));
       if (scored.length < batch) break;
       max = `(${last.score}`;
     }
@@ -248,7 +256,12 @@ export class RedisJobStore implements JobStore {
     if (modelId === null) notFound('job', id);
     const k = this.keys;
     const terminal = JOB_STATUSES.filter(isTerminal).map((s) => JSON.stringify(s));
-    const reply = await runScript(this.redis, 'deleteJob', [k.job(id), k.epochs(id), k.jobs, k.activeJobs, k.modelJobs(String(JSON.parse(modelId)))], [id, terminal.join(' ')]);
+    const reply = await runScript(
+      this.redis,
+      'deleteJob',
+      [k.job(id), k.epochs(id), k.jobs, k.activeJobs, k.modelJobs(String(JSON.parse(modelId))), ...this.finished.keys],
+      [id, terminal.join(' ')],
+    );
     if (reply === -1) notFound('job', id);
     const [deleted, status] = Array.isArray(reply) ? reply : [reply];
     if (deleted === 0) throw new ConflictError(`job ${id} is ${typeof status === 'string' ? String(JSON.parse(status)) : 'active'}; only a finished job can be deleted`);
@@ -336,8 +349,15 @@ export class RedisJobStore implements JobStore {
     const reply = await runScript(
       this.redis,
       'transitionJob',
-      [k.job(id), k.epochs(id), k.jobs, k.activeJobs],
-      [id, json(from), json(ACTIVE_JOB_STATUSES), keepEpochs === undefined ? '' : String(keepEpochs), ...this.records.fields({ ...fields, updated_at: timestamp() })],
+      [k.job(id), k.epochs(id), k.jobs, k.activeJobs, ...this.finished.keys],
+      [
+        id,
+        json(from),
+        json(ACTIVE_JOB_STATUSES),
+        keepEpochs === undefined ? '' : String(keepEpochs),
+        this.finished.args,
+        ...this.records.fields({ ...fields, updated_at: timestamp() }),
+      ],
     );
     if (reply === -1) notFound('job', id);
     const [applied, fieldsOrStatus, epochs] = list(reply);

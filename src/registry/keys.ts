@@ -21,6 +21,10 @@ export function registryKeys(prefix: string) {
     activeJobs: `${prefix}:jobs:active`,
     jobSeq: `${prefix}:jobs:seq`,
     modelJobs: (modelId: string) => `${prefix}:jobs:model:${modelId}`,
+    /** The jobs that finished with one status (completed, failed, cancelled), by creation: src/jobs/finished-index.ts. */
+    finishedJobs: (status: string) => `${prefix}:jobs:finished:${status}`,
+    /** Set once the jobs that finished before those indexes existed are in them. */
+    finishedJobsIndexed: `${prefix}:jobs:finished-indexed`,
     job: (id: string) => `${prefix}:job:${id}`,
     epochs: (jobId: string) => `${prefix}:job:${jobId}:epochs`,
 

@@ -32,7 +32,19 @@ function loadScripts(): Map<string, Script> {
 
 const SCRIPTS = loadScripts();
 
-const SCRIPT_NAMES = ['createNamed', 'updateNamed', 'deleteNamed', 'addVersion', 'createJob', 'transitionJob', 'appendEpoch', 'deleteJob', 'transitionSweep', 'releaseLock'] as const;
+const SCRIPT_NAMES = [
+  'createNamed',
+  'updateNamed',
+  'deleteNamed',
+  'addVersion',
+  'createJob',
+  'transitionJob',
+  'appendEpoch',
+  'deleteJob',
+  'indexFinishedJob',
+  'transitionSweep',
+  'releaseLock',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 function scriptNamed(name: ScriptName): Script {

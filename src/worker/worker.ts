@@ -26,6 +26,7 @@ import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint-s
 import { chooseEngine } from './engine.js';
 import { jobErrorOf } from './job-error.js';
 import { periodically } from './periodic.js';
+import { closeQueueWorker } from './queue-worker-close.js';
 import { queueFailure, reconcilePeriodically } from './reconcile.js';
 import { sweepPeriodically } from './sweep.js';
 import { TrainingProcesses } from './training-process.js';
@@ -52,6 +53,9 @@ export interface TrainingWorker {
   /** Stops taking jobs; a running job stops at its epoch's end and goes back to the queue. */
   close(): Promise<void>;
 }
+
+/** How long a closing worker waits for its blocking Redis connection to reconnect, at least the 2 s of ioredis's longest retry delay. */
+const QUEUE_RECONNECT_WAIT_MS = 10_000;
 
 /** Hands a running job back to the queue instead of finishing it. */
 class HandBack extends Error {}
@@ -134,7 +138,7 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
       await reconciliation.stop();
       await sweepAdvance.stop();
       await sweeps?.stop();
-      await worker.close();
+      await closeQueueWorker(worker, QUEUE_RECONNECT_WAIT_MS, deps.logger);
       processes.close();
       await queue.close();
       await stopListening();

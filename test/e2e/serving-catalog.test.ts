@@ -95,9 +95,6 @@ test('after a Redis restart the catalog loads again: a model lost with the data 
   assert.equal((await service.request('POST', '/v1/models/iris/predict', { instances: NEW_FLOWERS })).status, 200);
   const { catalog } = service.app.modelCache;
   const reloads = catalog.reloads;
-  // The catalog is what this test is about. A BullMQ worker that lives through a restart to an empty
-  // Redis sometimes never returns from its close (1 run in about 8 here), so the workers close first.
-  for (const worker of service.workers) await worker.close();
   // No persistence: the server comes back empty, and no event says the model went.
   await server.stop();
   server = await startRedisServer(server.port);

@@ -12,6 +12,7 @@ import type { ModelStore } from '../../registry/model-store.js';
 import type { SweepStore } from '../../sweeps/sweep-store.js';
 import type { BackendInfo } from '../../tf/backend.js';
 import type { ModelCache } from '../model-cache.js';
+import type { UploadSlots } from '../services/upload-slots.js';
 
 /**
  * What routes and services share, as decorators on the app (fastify/demo's
@@ -33,6 +34,8 @@ declare module 'fastify' {
     backend: BackendInfo;
     modelCache: ModelCache;
     metrics: Metrics;
+    /** Turns for the upload parser threads (UPLOAD_PARSE_CONCURRENCY). */
+    uploadSlots: UploadSlots;
     /** Flipped by main on SIGTERM, so /readyz turns away new traffic first. */
     lifecycle: { shuttingDown: boolean };
   }
@@ -40,7 +43,7 @@ declare module 'fastify' {
 
 export type Services = Pick<
   FastifyInstance,
-  'config' | 'redis' | 'models' | 'datasets' | 'jobs' | 'jobEvents' | 'sweeps' | 'artifacts' | 'queue' | 'backend' | 'modelCache' | 'metrics' | 'lifecycle'
+  'config' | 'redis' | 'models' | 'datasets' | 'jobs' | 'jobEvents' | 'sweeps' | 'artifacts' | 'queue' | 'backend' | 'modelCache' | 'metrics' | 'uploadSlots' | 'lifecycle'
 >;
 
 async function services(app: FastifyInstance, given: Services): Promise<void> {
@@ -56,6 +59,7 @@ async function services(app: FastifyInstance, given: Services): Promise<void> {
   app.decorate('backend', given.backend);
   app.decorate('modelCache', given.modelCache);
   app.decorate('metrics', given.metrics);
+  app.decorate('uploadSlots', given.uploadSlots);
   app.decorate('lifecycle', given.lifecycle);
 }
 

@@ -218,6 +218,6 @@ async function readMultipart(
     if (fileNames.x === undefined || fileNames.y === undefined) {
       throw ValidationError.at(fileNames.x === undefined ? 'x' : 'y', 'multipart uploads need two .npy files, in fields named x and y');
     }
-    return { name, encoded: await parseUpload(app, folder, { kind: 'npy-pair' }) };
+    return { name, encoded: await parseUpload(app, folder, { kind: 'npy-pair', maxBytes: limit }) };
   });
 }

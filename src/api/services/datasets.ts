@@ -10,7 +10,7 @@ import type { DatasetRecord } from '../../registry/records.js';
 import { parseInThread } from './upload-parser.js';
 
 type Deps = Pick<FastifyInstance, 'datasets' | 'artifacts'>;
-type UploadDeps = Pick<FastifyInstance, 'artifacts' | 'config'>;
+type UploadDeps = Pick<FastifyInstance, 'artifacts' | 'config' | 'uploadSlots'>;
 
 /** Stores a dataset in its compact form (.npy files, encoded by `encodeForStore`) and records it. */
 export async function storeEncoded(deps: Deps, name: string, encoded: EncodedDataset): Promise<DatasetRecord> {
@@ -56,7 +56,12 @@ export async function receiveFile(
   return (await deps.artifacts.putStream(folder, name, source, maxBytes)).bytes;
 }
 
-/** The files received into `folder`, decoded in a worker thread, read from the store as the parser asks for them. */
+/**
+ * The files received into `folder`, decoded in a worker thread once one of the
+ * UPLOAD_PARSE_CONCURRENCY slots is free, read from the store as the parser asks for them.
+ */
 export function parseUpload(deps: UploadDeps, folder: string, job: UploadJob): Promise<EncodedDataset> {
-  return parseInThread(job, (source: UploadSource) => deps.artifacts.createReadStream(folder, source), deps.config.UPLOAD_PARSE_MEMORY_MB);
+  return deps.uploadSlots.run(() =>
+    parseInThread(job, (source: UploadSource) => deps.artifacts.createReadStream(folder, source), deps.config.UPLOAD_PARSE_MEMORY_MB),
+  );
 }

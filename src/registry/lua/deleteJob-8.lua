@@ -7,6 +7,7 @@
     KEYS[3] jobs index (sorted set)
     KEYS[4] active jobs index (sorted set)
     KEYS[5] its model's jobs index (sorted set)
+    KEYS[6..8] the finished statuses' indexes (sorted sets)
     ARGV[1] id
     ARGV[2] allowed statuses, space-separated JSON strings
   Output:
@@ -20,7 +21,7 @@ for s in string.gmatch(ARGV[2], '%S+') do
 end
 if not allowed then return {0, status} end
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('ZREM', KEYS[5], ARGV[1])
+for i = 3, 8 do
+  redis.call('ZREM', KEYS[i], ARGV[1])
+end
 return 1
