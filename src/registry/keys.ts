@@ -21,6 +21,8 @@ export function registryKeys(prefix: string) {
     activeJobs: `${prefix}:jobs:active`,
     jobSeq: `${prefix}:jobs:seq`,
     modelJobs: (modelId: string) => `${prefix}:jobs:model:${modelId}`,
+    /** A tenant's jobs; jobs of no tenant are in no such index. */
+    tenantJobs: (tenant: string) => `${prefix}:jobs:tenant:${tenant}`,
     job: (id: string) => `${prefix}:job:${id}`,
     epochs: (jobId: string) => `${prefix}:job:${jobId}:epochs`,
 

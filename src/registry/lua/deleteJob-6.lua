@@ -7,6 +7,7 @@
     KEYS[3] jobs index (sorted set)
     KEYS[4] active jobs index (sorted set)
     KEYS[5] its model's jobs index (sorted set)
+    KEYS[6] its tenant's jobs index (sorted set)
     ARGV[1] id
     ARGV[2] allowed statuses, space-separated JSON strings
   Output:
@@ -23,4 +24,5 @@ redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[1])
 return 1
