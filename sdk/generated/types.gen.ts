@@ -532,6 +532,10 @@ export type Dataset = {
      * ISO 8601, UTC
      */
     created_at: string;
+    /**
+     * the tenant of the API key that created it; null: created with no keys configured or by a key without a tenant
+     */
+    tenant: string | null;
 };
 
 export type DatasetList = {
@@ -2234,6 +2238,10 @@ export type Job = {
      * ISO 8601, UTC
      */
     updated_at: string;
+    /**
+     * the tenant of the API key that created it; null: created with no keys configured or by a key without a tenant
+     */
+    tenant: string | null;
 };
 
 export type JobEpochEvent = {
@@ -2585,6 +2593,10 @@ export type Model = {
      */
     updated_at: string;
     latest_version: number;
+    /**
+     * the tenant of the API key that created it; null: created with no keys configured or by a key without a tenant
+     */
+    tenant: string | null;
 };
 
 export type ModelDefinition = {

@@ -105,7 +105,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
 
   routes.get(
     '/v1/datasets',
-    { config: { access: 'train' }, schema: { tags: ['datasets'], operationId: 'listDatasets', summary: "Built-in and uploaded datasets (a tenant's key: its tenant's)", response: { 200: DatasetListSchema } } },
+    { config: { access: 'train' }, schema: { tags: ['datasets'], operationId: 'listDatasets', summary: 'Built-in and uploaded datasets', description: "A key with a tenant lists its tenant's uploaded datasets only.", response: { 200: DatasetListSchema } } },
     async (request) => ({
       builtin: [...BUILTIN_DATASETS],
       datasets: (await app.datasets.list()).filter((dataset) => visibleTo(tenantOf(request), dataset)).map(publicDataset),

@@ -27,7 +27,7 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
 
   routes.get(
     '/v1/jobs',
-    { config: { access: 'train' }, schema: { tags: ['jobs'], operationId: 'listJobs', summary: 'List jobs, newest first, a page at a time', querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
+    { config: { access: 'train' }, schema: { tags: ['jobs'], operationId: 'listJobs', summary: 'List jobs, newest first, a page at a time', description: "A key with a tenant lists its tenant's jobs only.", querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
     async (request) => listJobs(app, tenantOf(request), request.query),
   );
 

@@ -22,9 +22,14 @@ export default async function modelRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  routes.get('/v1/models', { config: { access: 'predict' }, schema: { tags: ['models'], operationId: 'listModels', summary: "List models (a tenant's key: its tenant's)", response: { 200: ModelListSchema } } }, async (request) => ({
-    models: (await app.models.list()).filter((model) => visibleTo(tenantOf(request), model)),
-  }));
+  routes.get(
+    '/v1/models',
+    {
+      config: { access: 'predict' },
+      schema: { tags: ['models'], operationId: 'listModels', summary: 'List models', description: "A key with a tenant lists its tenant's models only.", response: { 200: ModelListSchema } },
+    },
+    async (request) => ({ models: (await app.models.list()).filter((model) => visibleTo(tenantOf(request), model)) }),
+  );
 
   routes.get(
     '/v1/models/:model',
