@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import { ConflictError } from '../errors.js';
 import { isId, newId } from '../registry/ids.js';
 import { registryKeys, type RegistryKeys } from '../registry/keys.js';
@@ -265,7 +264,7 @@ export class RedisJobStore implements JobStore {
     if (modelId === null || modelId === undefined) notFound('job', id);
     const k = this.keys;
     const terminal = JOB_STATUSES.filter(isTerminal).map((s) => JSON.stringify(s));
-    const tenantIndex = this.tenantIndex(typeof tenant === 'string' ? z.string().nullable().parse(JSON.parse(tenant)) : null);
+    const tenantIndex = this.tenantIndex(JobRecordSchema.shape.tenant.parse(typeof tenant === 'string' ? JSON.parse(tenant) : null));
     const reply = await runScript(
       this.redis,
       'deleteJob',
