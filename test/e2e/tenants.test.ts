@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { freePort } from '../../src/local-redis.js';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { buildTfServingApp } from '../../src/api/tfserving-app.js';
 import { IRIS, NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
@@ -33,6 +36,7 @@ function assertNotFound(response: { status: number; body: any }, what: string, m
 describe('tenants: each key sees only its own tenant', () => {
   let service: TestService;
   let tfs: string;
+  let tfsApp: FastifyInstance;
   let client: grpc.Client;
   /** Per tenant: its model, dataset and trained job, as the API returned them. */
   const own: Record<'acme' | 'globex', { model: any; dataset: any; job: any }> = {} as never;
@@ -46,9 +50,12 @@ describe('tenants: each key sees only its own tenant', () => {
   }
 
   before(async () => {
-    const tfsPort = await freePort();
-    service = await startService({ grpc: true, env: { API_KEYS, TFSERVING_PORT: String(tfsPort) } });
-    tfs = `http://127.0.0.1:${tfsPort}`;
+    service = await startService({ grpc: true, env: { API_KEYS } });
+    // TF Serving's app as TFSERVING_PORT opens it, on a port picked as it binds.
+    tfsApp = await buildTfServingApp(service.app);
+    await tfsApp.listen({ port: 0, host: '127.0.0.1' });
+    const address = tfsApp.server.address();
+    tfs = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     for (const tenant of ['acme', 'globex'] as const) {
       const model = await service.request('POST', '/v1/models', { ...IRIS, name: `${tenant}-iris` }, as(tenant));
       assert.equal(model.status, 201, JSON.stringify(model.body));
@@ -65,6 +72,7 @@ describe('tenants: each key sees only its own tenant', () => {
   });
   after(async () => {
     client?.close();
+    await tfsApp?.close();
     await service?.close();
   });
 
@@ -317,5 +325,28 @@ test('a bad API_KEYS stops the API at its start, with a message that names the e
     assert.match(output, /API_KEYS/);
     assert.match(output, reason);
     assert.doesNotMatch(output, /secret-key-9|Not_A_Tenant|extra/, 'no part of the entry is shown');
+  }
+});
+
+test("each request's log line names the tenant of its key, when the key has one", async () => {
+  const lines: any[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const service = await startService({ workers: 0, env: { API_KEYS }, logger: pino({ level: 'info' }, sink) });
+  try {
+    for (const who of ['acme', 'root'] as const) {
+      const response = await service.request('GET', '/v1/models', undefined, { ...as(who), 'x-request-id': `log-${who}` });
+      assert.equal(response.status, 200);
+    }
+    const line = (id: string) => lines.find((l) => l.msg === 'request' && l.request_id === id);
+    assert.equal(line('log-acme')?.tenant, 'acme');
+    assert.ok(line('log-root'), 'the admin request is logged');
+    assert.equal('tenant' in line('log-root'), false);
+  } finally {
+    await service.close();
   }
 });
