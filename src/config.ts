@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ROLES } from './api/access.js';
+import { ROLES, type Role } from './api/access.js';
 import { TRAINING_ENGINES } from './jobs/contract.js';
+import { TENANT_PATTERN, type Tenant } from './registry/tenants.js';
 import { BACKENDS } from './tf/backend.js';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -15,15 +16,45 @@ function isOrigin(value: string): boolean {
   }
 }
 
-/** One entry of API_KEYS: `KEY` (an admin key, as before roles) or `KEY:ROLE`. */
-const ApiKeySchema = z
+/** One entry of API_KEYS: its secret, what it may do, and the one tenant whose records it sees (null: every record). */
+export interface ApiKey {
+  key: string;
+  role: Role;
+  tenant: Tenant;
+}
+
+const API_KEY_FORMAT = `expected KEY, KEY:ROLE or KEY:ROLE:TENANT, ROLE one of ${ROLES.join(', ')}`;
+
+/**
+ * `KEY` (an admin key, as before roles), `KEY:ROLE` or `KEY:ROLE:TENANT`; why
+ * not, as a message that never quotes the entry, since any part of it may be
+ * a mistyped secret.
+ */
+function parseApiKey(entry: string): ApiKey | string {
+  const [key = '', role = 'admin', tenant, ...rest] = entry.split(':');
+  if (!/^\S+$/.test(key) || rest.length > 0) return API_KEY_FORMAT;
+  const known = ROLES.find((r) => r === role);
+  if (!known) return `${API_KEY_FORMAT}; the ROLE is none of these`;
+  if (tenant === undefined) return { key, role: known, tenant: null };
+  if (!TENANT_PATTERN.test(tenant)) return `${API_KEY_FORMAT}; a TENANT is 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit`;
+  if (known === 'admin') return `${API_KEY_FORMAT}; an admin key sees every tenant, so it takes no TENANT: give a tenant's keys the role train or predict`;
+  return { key, role: known, tenant };
+}
+
+const ApiKeysSchema = z
   .string()
-  .regex(new RegExp(`^[^\\s:]+(:(${ROLES.join('|')}))?$`), `expected KEY or KEY:ROLE, ROLE one of ${ROLES.join(', ')}`)
-  .transform((entry) => {
-    const [key = '', role] = entry.split(':');
-    return { key, role: ROLES.find((known) => known === role) ?? 'admin' };
+  .optional()
+  .transform((value, context): ApiKey[] => {
+    const entries = value ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : [];
+    const keys: ApiKey[] = [];
+    entries.forEach((entry, i) => {
+      const parsed = parseApiKey(entry);
+      if (typeof parsed === 'string') context.addIssue({ code: 'custom', message: `entry ${i + 1} of ${entries.length}: ${parsed}` });
+      else keys.push(parsed);
+    });
+    if (new Set(keys.map(({ key }) => key)).size !== keys.length) context.addIssue({ code: 'custom', message: 'a key is listed twice' });
+    return keys;
   });
-export type ApiKey = z.infer<typeof ApiKeySchema>;
 
 /** Every setting, from the environment. Names are the variables; `.describe` feeds the README table. */
 export const ConfigSchema = z.object({
@@ -149,14 +180,9 @@ export const ConfigSchema = z.object({
     .describe('files no record refers to are removed only once nothing in them has changed for this long, so files being written (a version before its record, an upload) are kept; keep it above REDIS_WAIT_MS and the longest upload'),
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(6000).describe('requests one client may make to /v1 per window; 0 turns the limit off'),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000).describe('the rate limit window'),
-  API_KEYS: z
-    .string()
-    .optional()
-    .transform((value) => (value ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : []))
-    .pipe(z.array(ApiKeySchema).refine((keys) => new Set(keys.map(({ key }) => key)).size === keys.length, 'a key is listed twice'))
-    .describe(
-      'comma-separated `KEY` or `KEY:ROLE` entries, ROLE `admin` (everything; a plain KEY), `train` (define models and datasets, run jobs, predict) or `predict` (serving and reading models); when set, /v1, the /v2/models routes, the TF Serving routes on TFSERVING_PORT and /metrics need `Authorization: Bearer KEY`',
-    ),
+  API_KEYS: ApiKeysSchema.describe(
+    'comma-separated `KEY`, `KEY:ROLE` or `KEY:ROLE:TENANT` entries. ROLE `admin` (everything; a plain KEY), `train` (define models and datasets, run jobs, predict) or `predict` (serving and reading models). A TENANT (a-z, 0-9, `_`, `-`; not for admin keys) limits the key to the models, datasets and jobs created with that tenant\'s keys; a key without one sees them all. When set, /v1, the /v2/models routes, the TF Serving routes on TFSERVING_PORT, gRPC inference and /metrics need `Authorization: Bearer KEY`',
+  ),
   CORS_ORIGINS: z
     .string()
     .optional()

@@ -35,6 +35,8 @@ export const getReadiness = <ThrowOnError extends boolean = false>(options?: Opt
 
 /**
  * List models
+ *
+ * A key with a tenant lists its tenant's models only.
  */
 export const listModels = <ThrowOnError extends boolean = false>(options?: Options<ListModelsData, ThrowOnError>): RequestResult<ListModelsResponses, ListModelsErrors, ThrowOnError> => (options?.client ?? client).get<ListModelsResponses, ListModelsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -238,6 +240,8 @@ export const inferVersion = <ThrowOnError extends boolean = false>(options: Opti
 
 /**
  * List jobs, newest first, a page at a time
+ *
+ * A key with a tenant lists its tenant's jobs only.
  */
 export const listJobs = <ThrowOnError extends boolean = false>(options?: Options<ListJobsData, ThrowOnError>): RequestResult<ListJobsResponses, ListJobsErrors, ThrowOnError> => (options?.client ?? client).get<ListJobsResponses, ListJobsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -287,6 +291,8 @@ export const cancelJob = <ThrowOnError extends boolean = false>(options: Options
 
 /**
  * Built-in and uploaded datasets
+ *
+ * A key with a tenant lists its tenant's uploaded datasets only.
  */
 export const listDatasets = <ThrowOnError extends boolean = false>(options?: Options<ListDatasetsData, ThrowOnError>): RequestResult<ListDatasetsResponses, ListDatasetsErrors, ThrowOnError> => (options?.client ?? client).get<ListDatasetsResponses, ListDatasetsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

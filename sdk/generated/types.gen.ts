@@ -595,6 +595,10 @@ export type Dataset = {
      * ISO 8601, UTC
      */
     created_at: string;
+    /**
+     * the tenant of the API key that created it; null: created with no keys configured or by a key without a tenant
+     */
+    tenant: string | null;
 };
 
 export type DatasetList = {
@@ -2333,6 +2337,10 @@ export type Job = {
      * ISO 8601, UTC
      */
     updated_at: string;
+    /**
+     * the tenant of the API key that created it; null: created with no keys configured or by a key without a tenant
+     */
+    tenant: string | null;
 };
 
 export type JobEpochEvent = {
@@ -2684,6 +2692,10 @@ export type Model = {
      */
     updated_at: string;
     latest_version: number;
+    /**
+     * the tenant of the API key that created it; null: created with no keys configured or by a key without a tenant
+     */
+    tenant: string | null;
 };
 
 export type ModelDefinition = {
@@ -3102,6 +3114,10 @@ export type Sweep = {
         min_trials: number;
     } | null;
     /**
+     * the tenant of the API key that created it; null: created with no keys configured or by a key without a tenant
+     */
+    tenant: string | null;
+    /**
      * one of running, completed, cancelled
      */
     status: 'running' | 'completed' | 'cancelled';
@@ -3223,6 +3239,10 @@ export type SweepSummary = {
          */
         min_trials: number;
     } | null;
+    /**
+     * the tenant of the API key that created it; null: created with no keys configured or by a key without a tenant
+     */
+    tenant: string | null;
     /**
      * one of running, completed, cancelled
      */

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiKey } from '../config.js';
 import { AppError, ValidationError } from '../errors.js';
+import type { Tenant } from '../registry/tenants.js';
 import type { V2Input } from '../serving/v2-tensors.js';
 import type { Access } from './access.js';
 import { keyChecker } from './api-keys.js';
@@ -200,17 +201,19 @@ async function grpcServer(app: FastifyInstance, options: GrpcServerOptions): Pro
   const check = keyChecker(options.keys);
   const server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes });
 
-  function unary<Request, Response>(access: Access, handle: (request: Request) => Promise<Response>): grpc.handleUnaryCall<Request, Response> {
+  /** A unary RPC behind the key check; `handle` acts for the key's tenant. */
+  function unary<Request, Response>(access: Access, handle: (request: Request, tenant: Tenant) => Promise<Response>): grpc.handleUnaryCall<Request, Response> {
     return (call, callback) => {
       const [authorization] = call.metadata.get('authorization');
-      const refusal = check(typeof authorization === 'string' ? authorization : undefined, access);
-      if (refusal) {
+      const verdict = check(typeof authorization === 'string' ? authorization : undefined, access);
+      if (verdict.refusal) {
+        const { refusal } = verdict;
         // The presented value is never logged: a mistyped key is most of a real one.
         app.log.warn({ client: call.getPeer(), reason: refusal.reason, protocol: 'grpc' }, 'authentication failed');
         callback({ code: refusal.status === 401 ? grpc.status.UNAUTHENTICATED : grpc.status.PERMISSION_DENIED, details: refusal.message });
         return;
       }
-      handle(call.request).then(
+      handle(call.request, verdict.tenant).then(
         (response) => callback(null, response),
         (error: unknown) => {
           const status = statusOf(error);
@@ -226,20 +229,20 @@ async function grpcServer(app: FastifyInstance, options: GrpcServerOptions): Pro
     ServerLive: unary('public', async () => ({ live: true })),
     ServerReady: unary('public', async () => ({ ready: !app.lifecycle.shuttingDown && (await pingWithin(app.redis, 1000)) })),
     ServerMetadata: unary('public', async () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [] })),
-    ModelMetadata: unary('predict', async (request: ModelRef) => v2ModelMetadata(app, request.name, request.version || undefined)),
-    ModelReady: unary('predict', async (request: ModelRef) => {
+    ModelMetadata: unary('predict', async (request: ModelRef, tenant) => v2ModelMetadata(app, tenant, request.name, request.version || undefined)),
+    ModelReady: unary('predict', async (request: ModelRef, tenant) => {
       try {
-        return { ready: (await v2ModelReady(app, request.name, request.version || undefined)).ready };
+        return { ready: (await v2ModelReady(app, tenant, request.name, request.version || undefined)).ready };
       } catch (error) {
         // The protocol's answer for a known model that cannot serve yet; unknown ones stay NOT_FOUND.
         if (error instanceof AppError && error.code === 'not_trained') return { ready: false };
         throw error;
       }
     }),
-    ModelInfer: unary('predict', async (request: ModelInferRequest) => {
+    ModelInfer: unary('predict', async (request: ModelInferRequest, tenant) => {
       const inputs = toV2Inputs(request);
       const outputs = request.outputs.length > 0 ? request.outputs.map(({ name }) => ({ name })) : undefined;
-      const inference = await v2Infer(app, request.model_name, { ...(request.id ? { id: request.id } : {}), inputs, ...(outputs ? { outputs } : {}) }, request.model_version || undefined);
+      const inference = await v2Infer(app, tenant, request.model_name, { ...(request.id ? { id: request.id } : {}), inputs, ...(outputs ? { outputs } : {}) }, request.model_version || undefined);
       return inferResponse(inference, wantsRaw(request));
     }),
   });

@@ -7,6 +7,7 @@ import limitsPlugin, { clientErrorHandler } from './plugins/limits.js';
 import { timeResponses } from './plugins/metrics.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
 import { RequestLogController, requestIdOf } from './plugins/request-log.js';
+import { tenantOf } from './request-tenant.js';
 import servicesPlugin, { type Services } from './plugins/services.js';
 import { sendError } from './routes/v2.js';
 import { MAX_NAME_LENGTH } from './schemas/common.js';
@@ -46,10 +47,10 @@ async function tfservingRoutes(app: FastifyInstance): Promise<void> {
     const base = versioned ? '/v1/models/:name/versions/:version' : '/v1/models/:name';
     const params = versioned ? TfsVersionParamsSchema : TfsModelParamsSchema;
     routes.get(base, { config: { access: 'predict' }, schema: { params, response: { 200: TfsModelStatusSchema } } }, async (request) =>
-      tfsModelStatus(app, nameOf(request.params, request), versionOf(request.params, request)),
+      tfsModelStatus(app, tenantOf(request), nameOf(request.params, request), versionOf(request.params, request)),
     );
     routes.get(`${base}/metadata`, { config: { access: 'predict' }, schema: { params, response: { 200: TfsModelMetadataSchema } } }, async (request) =>
-      tfsModelMetadata(app, nameOf(request.params, request), versionOf(request.params, request)),
+      tfsModelMetadata(app, tenantOf(request), nameOf(request.params, request), versionOf(request.params, request)),
     );
   }
 
@@ -57,7 +58,7 @@ async function tfservingRoutes(app: FastifyInstance): Promise<void> {
     '/v1/models/:target',
     { config: { access: 'predict' }, schema: { params: TfsPredictParamsSchema, body: TfsPredictRequestSchema } },
     async (request, reply) => {
-      const json = await tfsPredictJson(app, beforeVerb(request.params.target, request), request.body);
+      const json = await tfsPredictJson(app, tenantOf(request), beforeVerb(request.params.target, request), request.body);
       return reply.type('application/json').send(json);
     },
   );
@@ -66,7 +67,7 @@ async function tfservingRoutes(app: FastifyInstance): Promise<void> {
     { config: { access: 'predict' }, schema: { params: TfsVersionPredictParamsSchema, body: TfsPredictRequestSchema } },
     async (request, reply) => {
       const version = parseVersion(beforeVerb(request.params.target, request), request.method, request.url);
-      const json = await tfsPredictJson(app, nameOf(request.params, request), request.body, version);
+      const json = await tfsPredictJson(app, tenantOf(request), nameOf(request.params, request), request.body, version);
       return reply.type('application/json').send(json);
     },
   );

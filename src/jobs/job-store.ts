@@ -14,6 +14,8 @@ export interface JobFilter {
   status?: JobStatus | undefined;
   /** A model's id. */
   model?: string | undefined;
+  /** Only this tenant's jobs; null or absent: every job. */
+  tenant?: string | null | undefined;
 }
 
 export interface JobPage {
@@ -23,7 +25,7 @@ export interface JobPage {
 }
 
 export type CreateJobInput = Pick<JobRecord, 'model_id' | 'model_name' | 'dataset' | 'fit'> &
-  Partial<Pick<JobRecord, 'preprocessing' | 'early_stopping'>> & {
+  Partial<Pick<JobRecord, 'preprocessing' | 'early_stopping' | 'tenant'>> & {
     /** From `newId('job')`, when the caller names things after the job before creating it. */
     id?: string;
   };
@@ -124,13 +126,14 @@ export class RedisJobStore implements JobStore {
       started_at: null,
       finished_at: null,
       updated_at: now,
+      tenant: input.tenant ?? null,
     });
     const { history: _history, ...fields } = record;
     const k = this.keys;
     const created = await runScript(
       this.redis,
       'createJob',
-      [k.job(id), k.jobs, k.activeJobs, k.modelJobs(record.model_id), k.jobSeq],
+      [k.job(id), k.jobs, k.activeJobs, k.modelJobs(record.model_id), k.jobSeq, this.tenantIndex(record.tenant)],
       [id, ...this.records.fields(fields)],
     );
     if (created === 0) throw new ConflictError(`job ${id} already exists`);
@@ -147,23 +150,26 @@ export class RedisJobStore implements JobStore {
 
   async list(filter: JobFilter = {}): Promise<JobRecord[]> {
     const jobs = await this.readJobs(await this.redis.zrevrange(this.indexOf(filter), 0, -1));
-    return filter.status ? jobs.filter((j) => j.status === filter.status) : jobs;
+    return jobs.filter((job) => matchesFilter(job, filter));
   }
 
   /**
    * Walks the index from `after` down, by score (the creation sequence), one
    * extra match past `limit` to know whether a next page exists. A finished
-   * status has an index of its own (finished-index.ts); a status the index
-   * does not separate (queued or running, or any with a model) is checked by
-   * one pipelined HGET per id, in batches, before any whole record is read.
+   * status has an index of its own (finished-index.ts); a status or tenant the
+   * index does not separate (queued or running, any status with a model, a
+   * tenant outside its own index) is checked by one pipelined HMGET per id, in
+   * batches, before any whole record is read.
    */
   async page(filter: JobFilter, at: { limit: number; after?: number | undefined }): Promise<JobPage> {
     const finished = filter.status !== undefined && filter.model === undefined ? this.finished.keyOf(filter.status) : undefined;
     if (finished) await this.finished.ready();
     const index = finished ?? this.indexOf(filter);
-    // The status each id is checked for: none when the index holds that status alone.
-    const scanFor = finished ? undefined : filter.status;
-    const batch = scanFor ? Math.max(at.limit + 1, PAGE_SCAN_BATCH) : at.limit + 1;
+    // What each id is checked for: neither the status an index holds alone, nor the tenant over its own index.
+    const tenant = filter.tenant && index !== this.keys.tenantJobs(filter.tenant) ? filter.tenant : undefined;
+    const checks: FieldChecks = { status: finished ? undefined : filter.status, tenant };
+    const checking = checks.status !== undefined || checks.tenant !== undefined;
+    const batch = checking ? Math.max(at.limit + 1, PAGE_SCAN_BATCH) : at.limit + 1;
     const matches: { id: string; score: number }[] = [];
     let max = at.after === undefined ? '+inf' : `(${at.after}`;
     while (matches.length <= at.limit) {
@@ -172,34 +178,43 @@ export class RedisJobStore implements JobStore {
       for (let i = 0; i + 1 < reply.length; i += 2) scored.push({ id: reply[i] as string, score: Number(reply[i + 1]) });
       const last = scored.at(-1);
       if (!last) break;
-      matches.push(...(scanFor ? await this.withStatus(scored, scanFor) : scored));
+      matches.push(...(checking ? await this.matching(scored, checks) : scored));
       if (scored.length < batch) break;
       max = `(${last.score}`;
     }
     const page = matches.slice(0, at.limit);
     const next = matches.length > at.limit ? (page.at(-1)?.score ?? null) : null;
-    // A job whose status changed since its HGET is left out; the walk's position stays where it was.
+    // A job whose status changed since its HMGET is left out; the walk's position stays where it was.
     const jobs = await this.readJobs(page.map((m) => m.id));
-    return { jobs: filter.status ? jobs.filter((j) => j.status === filter.status) : jobs, next };
+    return { jobs: jobs.filter((job) => matchesFilter(job, filter)), next };
   }
 
-  /** The index holding every job that `filter` can match, in creation order. */
+  /** The index holding every job that `filter` can match, in creation order: the narrowest the filter names. */
   private indexOf(filter: JobFilter): string {
     const k = this.keys;
     if (filter.model !== undefined) return k.modelJobs(filter.model);
+    if (filter.tenant) return k.tenantJobs(filter.tenant);
     if (filter.status && ACTIVE_JOB_STATUSES.includes(filter.status)) return k.activeJobs;
     return k.jobs;
   }
 
-  private async withStatus<T extends { id: string }>(entries: T[], status: JobStatus): Promise<T[]> {
+  /** A tenant's jobs index, or (no tenant) the key never written, which the scripts leave alone. */
+  private tenantIndex(tenant: string | null): string {
+    return tenant === null ? this.keys.none : this.keys.tenantJobs(tenant);
+  }
+
+  /** The entries whose stored status and tenant are those given (each given one). */
+  private async matching<T extends { id: string }>(entries: T[], checks: FieldChecks): Promise<T[]> {
     const pipeline = this.redis.pipeline();
-    for (const { id } of entries) pipeline.hget(this.keys.job(id), 'status');
+    for (const { id } of entries) pipeline.hmget(this.keys.job(id), 'status', 'tenant');
     const replies = (await pipeline.exec()) ?? [];
-    const wanted = JSON.stringify(status);
+    const status = checks.status === undefined ? undefined : JSON.stringify(checks.status);
+    const tenant = checks.tenant === undefined ? undefined : JSON.stringify(checks.tenant);
     return entries.filter((_, i) => {
       const [error, stored] = replies[i] ?? [];
       if (error) throw error;
-      return stored === wanted;
+      const [storedStatus, storedTenant] = Array.isArray(stored) ? stored : [];
+      return (status === undefined || storedStatus === status) && (tenant === undefined || storedTenant === tenant);
     });
   }
 
@@ -252,14 +267,15 @@ export class RedisJobStore implements JobStore {
   }
 
   async delete(id: string): Promise<void> {
-    const modelId = await this.redis.hget(this.keys.job(id), 'model_id');
-    if (modelId === null) notFound('job', id);
+    const [modelId, tenant] = await this.redis.hmget(this.keys.job(id), 'model_id', 'tenant');
+    if (modelId === null || modelId === undefined) notFound('job', id);
     const k = this.keys;
     const terminal = JOB_STATUSES.filter(isTerminal).map((s) => JSON.stringify(s));
+    const tenantIndex = this.tenantIndex(JobRecordSchema.shape.tenant.parse(typeof tenant === 'string' ? JSON.parse(tenant) : null));
     const reply = await runScript(
       this.redis,
       'deleteJob',
-      [k.job(id), k.epochs(id), k.jobs, k.activeJobs, k.modelJobs(String(JSON.parse(modelId))), ...this.finished.keys],
+      [k.job(id), k.epochs(id), k.jobs, k.activeJobs, k.modelJobs(String(JSON.parse(modelId))), ...this.finished.keys, tenantIndex],
       [id, terminal.join(' ')],
     );
     if (reply === -1) notFound('job', id);
@@ -385,6 +401,16 @@ export class RedisJobStore implements JobStore {
     }
     return out;
   }
+}
+
+/** What a page walk checks per id, beyond what its index ensures. */
+interface FieldChecks {
+  status?: JobStatus | undefined;
+  tenant?: string | undefined;
+}
+
+function matchesFilter(job: JobRecord, filter: JobFilter): boolean {
+  return (!filter.status || job.status === filter.status) && (!filter.tenant || job.tenant === filter.tenant);
 }
 
 function epochsToHistory(epochs: string[]): Record<string, unknown[]> {

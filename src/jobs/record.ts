@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PreprocessingSchema } from '../datasets/preprocessing.js';
 import { StoredDatasetRefSchema } from '../datasets/ref.js';
-import { BackendRecordSchema, HistorySchema, TimestampSchema } from '../registry/records.js';
+import { BackendRecordSchema, HistorySchema, TenantFieldSchema, TimestampSchema } from '../registry/records.js';
 import { EarlyStoppingSchema, FitSchema } from './contract.js';
 import { JobStatusSchema } from './status.js';
 
@@ -44,6 +44,7 @@ export const JobRecordSchema = z.object({
   started_at: TimestampSchema.nullable(),
   finished_at: TimestampSchema.nullable(),
   updated_at: TimestampSchema,
+  tenant: TenantFieldSchema,
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
 

@@ -6,8 +6,8 @@ import { DatasetRecordSchema, type DatasetRecord } from './records.js';
 import { HashRecords, list, notFound, resolveIdOrName, timestamp } from './redis-record.js';
 import { runScript } from './scripts.js';
 
-/** `id` may be chosen beforehand with `newId('dataset')`, to name the artifact before the record exists. */
-export type CreateDatasetInput = Omit<DatasetRecord, 'id' | 'created_at'> & { id?: string };
+/** `id` may be chosen beforehand with `newId('dataset')`, to name the artifact before the record exists; no tenant: none. */
+export type CreateDatasetInput = Omit<DatasetRecord, 'id' | 'created_at' | 'tenant'> & { id?: string; tenant?: string | null };
 
 /** Who may still read a dataset: the JobStore's active jobs. */
 export interface DatasetUsers {

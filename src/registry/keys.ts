@@ -25,6 +25,8 @@ export function registryKeys(prefix: string) {
     finishedJobs: (status: string) => `${prefix}:jobs:finished:${status}`,
     /** Set once the jobs that finished before those indexes existed are in them. */
     finishedJobsIndexed: `${prefix}:jobs:finished-indexed`,
+    /** A tenant's jobs; jobs of no tenant are in no such index. */
+    tenantJobs: (tenant: string) => `${prefix}:jobs:tenant:${tenant}`,
     job: (id: string) => `${prefix}:job:${id}`,
     epochs: (jobId: string) => `${prefix}:job:${jobId}:epochs`,
 

@@ -8,7 +8,7 @@ import { ModelRecordSchema, VersionRecordSchema, type ModelRecord, type VersionR
 import { HashRecords, asJson, list, notFound, resolveIdOrName, timestamp } from './redis-record.js';
 import { runScript } from './scripts.js';
 
-export type CreateModelInput = Pick<ModelRecord, 'name' | 'definition'> & Partial<Pick<ModelRecord, 'input_shape' | 'summary'>>;
+export type CreateModelInput = Pick<ModelRecord, 'name' | 'definition'> & Partial<Pick<ModelRecord, 'input_shape' | 'summary' | 'tenant'>>;
 export type ModelPatch = Partial<Pick<ModelRecord, 'name' | 'definition' | 'input_shape' | 'summary'>>;
 
 /** A trained version's facts; the store adds model_id, the version number and created_at. */
@@ -41,11 +41,9 @@ export interface ModelStore {
   latestVersion(modelIdOrName: string): Promise<VersionRecord | null>;
 }
 
-const CreateModelSchema = ModelRecordSchema.pick({ name: true, definition: true, input_shape: true, summary: true }).partial({
-  input_shape: true,
-  summary: true,
-});
-const ModelPatchSchema = CreateModelSchema.partial();
+const ModelFieldsSchema = ModelRecordSchema.pick({ name: true, definition: true, input_shape: true, summary: true });
+const CreateModelSchema = ModelFieldsSchema.extend({ tenant: ModelRecordSchema.shape.tenant }).partial({ input_shape: true, summary: true });
+const ModelPatchSchema = ModelFieldsSchema.partial();
 const AddVersionSchema = VersionRecordSchema.omit({ model_id: true, version: true, created_at: true });
 /** A model's versions hash: version number → the version's JSON. */
 const VersionsSchema = z.record(z.string(), VersionRecordSchema);
@@ -69,9 +67,9 @@ export class RedisModelStore implements ModelStore {
   }
 
   async create(input: CreateModelInput): Promise<ModelRecord> {
-    const { name, definition, input_shape = null, summary = null } = CreateModelSchema.parse(input);
+    const { name, definition, input_shape = null, summary = null, tenant } = CreateModelSchema.parse(input);
     const now = timestamp();
-    const record = this.records.normalize({ id: newId('model'), name, definition, input_shape, summary, created_at: now, updated_at: now, latest_version: 0 });
+    const record = this.records.normalize({ id: newId('model'), name, definition, input_shape, summary, created_at: now, updated_at: now, latest_version: 0, tenant });
     const k = this.keys;
     const created = await runScript(this.redis, 'createNamed', [k.model(record.id), k.modelNames, k.models, k.modelSeq], [record.name, record.id, ...this.records.fields(record)]);
     if (created === 0) throw new ConflictError(`a model named '${record.name}' already exists`);

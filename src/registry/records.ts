@@ -11,6 +11,13 @@ import { ResolvedModelDefinitionSchema, type ModelSummary } from '../models/inde
 
 export const TimestampSchema = z.iso.datetime().describe('ISO 8601, UTC');
 
+/** The tenant a record belongs to; records stored before tenants, or created without one, belong to none. */
+export const TenantFieldSchema = z
+  .string()
+  .nullable()
+  .default(null)
+  .describe("the tenant of the API key that created it; null: created with no keys configured or by a key without a tenant");
+
 /** JSON has no NaN or Infinity: a diverged loss is stored, and returned, as null. */
 export const MetricValueSchema = z.number().nullable();
 
@@ -51,6 +58,7 @@ export const ModelRecordSchema = z.object({
   updated_at: TimestampSchema,
   /** 0 until the first trained version. */
   latest_version: z.number().int().nonnegative(),
+  tenant: TenantFieldSchema,
 });
 export type ModelRecord = z.infer<typeof ModelRecordSchema>;
 
@@ -94,5 +102,6 @@ export const DatasetRecordSchema = z.object({
   created_at: TimestampSchema,
   /** The artifact-store key of the data's files. */
   artifact: z.string(),
+  tenant: TenantFieldSchema,
 });
 export type DatasetRecord = z.infer<typeof DatasetRecordSchema>;

@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors.js';
 import type { ModelEvent, ModelEvents } from '../registry/model-events.js';
 import type { ModelStore } from '../registry/model-store.js';
 import type { ModelRecord, VersionRecord } from '../registry/records.js';
+import { ownedBy, type Tenant } from '../registry/tenants.js';
 
 export interface CatalogEntry {
   model: ModelRecord;
@@ -58,13 +59,16 @@ export class ModelCatalog {
     this.byName.clear();
   }
 
-  /** The model by id or unique name, with its latest version. */
-  async resolve(idOrName: string): Promise<CatalogEntry> {
-    if (this.live) {
-      const known = this.byId.get(idOrName) ?? this.byId.get(this.byName.get(idOrName) ?? '');
-      if (known) return known;
-    }
-    return this.readThrough(idOrName);
+  /**
+   * The model by id or unique name, with its latest version, when `tenant`
+   * sees it (its record carries its tenant); another tenant's model is as
+   * unknown as a model that does not exist.
+   */
+  async resolve(idOrName: string, tenant: Tenant): Promise<CatalogEntry> {
+    const known = this.live ? (this.byId.get(idOrName) ?? this.byId.get(this.byName.get(idOrName) ?? '')) : undefined;
+    const entry = known ?? (await this.readThrough(idOrName));
+    ownedBy(tenant, 'model', idOrName, entry.model);
+    return entry;
   }
 
   /** Drops a model this process deleted now, ahead of its event. */

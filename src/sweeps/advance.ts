@@ -114,6 +114,7 @@ async function queueTrial(deps: AdvanceDeps, sweep: SweepRecord, trial: Trial): 
     fit,
     preprocessing: sweep.preprocessing,
     early_stopping: sweep.early_stopping,
+    tenant: sweep.tenant,
   });
   await enqueueTraining(deps.queue, { job_id: jobId });
   await deps.sweeps.publish(sweep.id, trialEvent(queued));

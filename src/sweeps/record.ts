@@ -4,7 +4,7 @@ import { StoredDatasetRefSchema } from '../datasets/ref.js';
 import { EarlyStoppingSchema, FitSchema } from '../jobs/contract.js';
 import { JobErrorSchema } from '../jobs/record.js';
 import { ResolvedModelDefinitionSchema } from '../models/index.js';
-import { MetricValueSchema, TimestampSchema } from '../registry/records.js';
+import { MetricValueSchema, TenantFieldSchema, TimestampSchema } from '../registry/records.js';
 import { ChoiceValueSchema, SpaceSchema } from './space.js';
 
 export const SWEEP_STATUSES = ['running', 'completed', 'cancelled'] as const;
@@ -83,6 +83,8 @@ export const SweepRecordSchema = z.object({
   parallelism: z.number().int().positive(),
   objective: z.object({ metric: z.string(), mode: z.enum(['min', 'max']) }),
   trial_stopping: TrialStoppingSchema.nullable(),
+  /** The tenant whose key started it: its trials' jobs are that tenant's. */
+  tenant: TenantFieldSchema,
   status: SweepStatusSchema,
   best: BestTrialSchema.nullable(),
   /** The model version promote made from the best trial's. */

@@ -118,7 +118,7 @@ test('wrong-key guesses are rate-limited: the limiter runs before the key is che
 test('a route that declares no access gets the strictest guard: admin keys only', async () => {
   const app = Fastify();
   await app.register(errorsPlugin);
-  await app.register(authPlugin, { keys: [{ key: 'p', role: 'predict' }, { key: 't', role: 'train' }, { key: 'a', role: 'admin' }] });
+  await app.register(authPlugin, { keys: [{ key: 'p', role: 'predict', tenant: null }, { key: 't', role: 'train', tenant: null }, { key: 'a', role: 'admin', tenant: null }] });
   app.get('/undeclared', async () => ({ open: true }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   try {

@@ -57,3 +57,40 @@ test('with API_KEYS set, the dashboard asks for a key, refuses a wrong one, and 
   await other.close();
   assert.deepEqual(errors, []);
 });
+
+test("with a tenant's key, the dashboard shows that tenant's jobs and models only, and another tenant's model as not found", async () => {
+  const tenants = await startService({ workers: 0, env: { API_KEYS: 'dash-root,dash-acme:train:acme,dash-globex:train:globex' } });
+  const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    const jobs: Record<string, string> = {};
+    for (const tenant of ['acme', 'globex']) {
+      const auth = { authorization: `Bearer dash-${tenant}` };
+      const model = await tenants.request('POST', '/v1/models', { name: `${tenant}-model`, architecture: { type: 'sequential', layers: [{ type: 'Dense', units: 3 }] }, compile: { loss: 'sparse_categorical_crossentropy' } }, auth);
+      assert.equal(model.status, 201);
+      // No worker: the job stays queued, and listed.
+      const job = await tenants.request('POST', '/v1/jobs', { model: `${tenant}-model`, dataset: { builtin: 'iris' } }, auth);
+      assert.equal(job.status, 202);
+      jobs[tenant] = job.body.id;
+    }
+    const errors = pageErrors(tab);
+    await tab.goto(`${tenants.url}/`);
+    await tab.locator('#key-dialog[open]').waitFor();
+    await tab.fill('#key-input', 'dash-acme');
+    await tab.press('#key-input', 'Enter');
+    await tab.waitForSelector(`tr[data-job="${jobs.acme}"]`);
+    assert.equal(await tab.locator(`tr[data-job="${jobs.globex}"]`).count(), 0);
+
+    await tab.goto(`${tenants.url}/#/models`);
+    await tab.waitForSelector('main a:has-text("acme-model")');
+    assert.equal(await tab.locator('main a:has-text("globex-model")').count(), 0);
+    await tab.goto(`${tenants.url}/#/models/acme-model`);
+    await tab.waitForSelector('#train-form');
+    await tab.goto(`${tenants.url}/#/models/globex-model`);
+    await tab.waitForSelector("main [role=alert]:has-text(\"model 'globex-model' not found\")");
+    await screenshot(tab, 'dashboard-tenant-key');
+    assert.deepEqual(errors, []);
+  } finally {
+    await tab.close();
+    await tenants.close();
+  }
+});

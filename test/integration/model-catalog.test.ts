@@ -108,8 +108,8 @@ test('loaded at start, the catalog resolves by id and by name without a Redis co
     h.catalog.start();
     await until(() => h.catalog.reloads === 1, 'the first load');
     const seen = await commandsDuring(h.prefix, async () => {
-      assert.equal((await h.catalog.resolve('first')).latest?.version, 1);
-      assert.equal((await h.catalog.resolve(model.id)).model.name, 'first');
+      assert.equal((await h.catalog.resolve('first', null)).latest?.version, 1);
+      assert.equal((await h.catalog.resolve(model.id, null)).model.name, 'first');
     });
     assert.deepEqual(seen, []);
   } finally {
@@ -123,26 +123,26 @@ test('a version, a rename and a deletion made elsewhere reach the catalog throug
     h.catalog.start();
     await until(() => h.catalog.reloads === 1, 'the first load');
     const model = await h.store.create({ name: 'events', definition });
-    await until(async () => (await h.catalog.resolve('events')).model.id === model.id, 'the model created');
+    await until(async () => (await h.catalog.resolve('events', null)).model.id === model.id, 'the model created');
 
     await h.store.addVersion(model.id, versionInput());
-    await until(async () => (await h.catalog.resolve(model.id)).latest?.version === 1, 'version 1');
+    await until(async () => (await h.catalog.resolve(model.id, null)).latest?.version === 1, 'version 1');
     const seen = await commandsDuring(h.prefix, async () => {
-      const entry = await h.catalog.resolve('events');
+      const entry = await h.catalog.resolve('events', null);
       assert.equal(entry.model.latest_version, 1);
       assert.equal(entry.latest?.artifact, 'models/x/1');
     });
     assert.deepEqual(seen, [], 'the version came with its event: nothing read back');
 
     await h.store.update(model.id, { name: 'renamed' });
-    await until(async () => (await h.catalog.resolve(model.id)).model.name === 'renamed', 'the rename');
-    await assert.rejects(h.catalog.resolve('events'), NotFoundError);
-    assert.equal((await h.catalog.resolve('renamed')).latest?.version, 1, 'a rename keeps the latest version');
+    await until(async () => (await h.catalog.resolve(model.id, null)).model.name === 'renamed', 'the rename');
+    await assert.rejects(h.catalog.resolve('events', null), NotFoundError);
+    assert.equal((await h.catalog.resolve('renamed', null)).latest?.version, 1, 'a rename keeps the latest version');
 
     await h.store.delete(model.id);
     await until(() => h.deleted.includes(model.id), 'the deletion');
-    await assert.rejects(h.catalog.resolve(model.id), NotFoundError);
-    await assert.rejects(h.catalog.resolve('renamed'), NotFoundError);
+    await assert.rejects(h.catalog.resolve(model.id, null), NotFoundError);
+    await assert.rejects(h.catalog.resolve('renamed', null), NotFoundError);
   } finally {
     await h.close();
   }
@@ -152,13 +152,41 @@ test('until it is loaded the catalog reads through to the store; once loaded, it
   const h = await harness();
   try {
     const model = await h.store.create({ name: 'early', definition });
-    const before = await commandsDuring(h.prefix, async () => assert.equal((await h.catalog.resolve('early')).model.id, model.id));
+    const before = await commandsDuring(h.prefix, async () => assert.equal((await h.catalog.resolve('early', null)).model.id, model.id));
     assert.ok(before.length > 0, 'not started: read from the store');
-    await assert.rejects(h.catalog.resolve('nobody'), NotFoundError);
+    await assert.rejects(h.catalog.resolve('nobody', null), NotFoundError);
     h.catalog.start();
     await until(() => h.catalog.reloads === 1, 'the first load');
-    const after = await commandsDuring(h.prefix, () => h.catalog.resolve('early'));
+    const after = await commandsDuring(h.prefix, () => h.catalog.resolve('early', null));
     assert.deepEqual(after, []);
+  } finally {
+    await h.close();
+  }
+});
+
+test("the catalog knows each model's tenant, loaded or heard: another tenant's model is not found, from memory as from the store", async () => {
+  const h = await harness();
+  try {
+    const loaded = await h.store.create({ name: 'acme-model', definition, tenant: 'acme' });
+    const tenantless = await h.store.create({ name: 'shared-model', definition });
+    const checks = async (model: { id: string; name: string }) => {
+      for (const idOrName of [model.name, model.id]) {
+        assert.equal((await h.catalog.resolve(idOrName, 'acme')).model.tenant, 'acme', idOrName);
+        assert.equal((await h.catalog.resolve(idOrName, null)).model.id, model.id, 'a caller without a tenant sees every model');
+        await assert.rejects(h.catalog.resolve(idOrName, 'globex'), (error: unknown) => error instanceof NotFoundError && error.message === `model '${idOrName}' not found`);
+      }
+    };
+    await checks(loaded);
+    h.catalog.start();
+    await until(() => h.catalog.reloads === 1, 'the first load');
+    const heard = await h.store.create({ name: 'heard-model', definition, tenant: 'acme' });
+    await until(async () => (await h.catalog.resolve(heard.id, null)).model.id === heard.id, 'the model created');
+    const fromMemory = await commandsDuring(h.prefix, async () => {
+      await checks(loaded);
+      await checks(heard);
+      await assert.rejects(h.catalog.resolve(tenantless.id, 'acme'), NotFoundError, "a model of no tenant is not a tenant's");
+    });
+    assert.deepEqual(fromMemory, [], 'the tenant is checked on the catalog, without reading the store');
   } finally {
     await h.close();
   }
@@ -171,19 +199,19 @@ test('after a Redis restart the catalog loads again: a model lost with the data 
     await h.store.addVersion(model.id, versionInput());
     h.catalog.start();
     await until(() => h.catalog.reloads === 1, 'the first load');
-    assert.equal((await h.catalog.resolve('restarted')).latest?.version, 1);
+    assert.equal((await h.catalog.resolve('restarted', null)).latest?.version, 1);
 
     // No persistence: the restarted server is empty, and no event tells the catalog so.
     await server.stop();
     server = await startRedisServer(server.port);
     await until(() => h.catalog.reloads === 2, 'the load after the restart');
-    await assert.rejects(h.catalog.resolve('restarted'), NotFoundError);
+    await assert.rejects(h.catalog.resolve('restarted', null), NotFoundError);
     assert.deepEqual(h.deleted, [model.id], 'what was loaded for it is dropped');
 
     // And the events flow again on the new connection.
     const again = await h.store.create({ name: 'after', definition });
     await h.store.addVersion(again.id, versionInput());
-    await until(async () => (await h.catalog.resolve('after')).latest?.version === 1, 'a version after the restart');
+    await until(async () => (await h.catalog.resolve('after', null)).latest?.version === 1, 'a version after the restart');
   } finally {
     await h.close();
   }
@@ -214,7 +242,7 @@ test('an event heard while the catalog loads is applied once the load ends, and 
   try {
     catalog.start();
     await until(() => catalog.reloads === 1, 'the first load');
-    const seen = await commandsDuring(h.prefix, async () => assert.equal((await catalog.resolve('during')).model.name, 'during'));
+    const seen = await commandsDuring(h.prefix, async () => assert.equal((await catalog.resolve('during', null)).model.name, 'during'));
     assert.deepEqual(seen, [], 'the model created during the load is served from memory');
   } finally {
     await catalog.close();

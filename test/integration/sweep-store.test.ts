@@ -38,6 +38,7 @@ async function createSweep(id: string) {
       parallelism: 1,
       objective: { metric: 'loss', mode: 'min' },
       trial_stopping: null,
+      tenant: null,
     },
     [0, 1].map((index) => ({ index, params: { 'fit.batch_size': 8 * (index + 1) }, status: 'pending' as const, job_id: null, objective: null, objective_history: [], version: null, error: null })),
   );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import { tenantOf } from '../request-tenant.js';
 
 /** The label of the request id on every line a request logs. */
 export const REQUEST_ID_LOG_LABEL = 'request_id';
@@ -16,7 +17,8 @@ export function requestIdOf(request: IncomingMessage): string {
 
 /**
  * One JSON line per request, when its response is done: request id (a child
- * logger binding), method, route pattern, URL, status, duration. Replaces
+ * logger binding), method, route pattern, URL, status, duration, and the
+ * tenant of its key, if any. Replaces
  * Fastify's two lines ("incoming request", "request completed"); headers are
  * never logged, so no Authorization value can reach the log.
  */
@@ -28,12 +30,14 @@ export class RequestLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const tenant = tenantOf(request);
     const line = {
       method: request.method,
       route: request.routeOptions.url ?? null,
       url: request.url,
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+      ...(tenant ? { tenant } : {}),
       ...(error ? { err: error } : {}),
     };
     if (error || reply.statusCode >= 500) reply.log.error(line, 'request');

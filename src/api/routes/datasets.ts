@@ -8,9 +8,12 @@ import { inlineDataset } from '../../datasets/ref.js';
 import { encodeForStore, type EncodedDataset } from '../../datasets/storage.js';
 import type { UploadSource } from '../../datasets/upload.js';
 import { AppError, ValidationError, fromZodError } from '../../errors.js';
+import { visibleTo } from '../../registry/tenants.js';
+import { tenantOf } from '../request-tenant.js';
 import { errorResponses } from '../schemas/common.js';
 import { DatasetListSchema, DatasetParamsSchema, DatasetSchema, JsonDatasetSchema, UploadQuerySchema, publicDataset } from '../schemas/datasets.js';
 import { deleteDataset, parseUpload, receiveFile, storeEncoded, withUploadFolder } from '../services/datasets.js';
+import { ownDataset } from '../services/owned.js';
 
 const UPLOAD_DESCRIPTION = `Upload a dataset as JSON: \`{"name", "x", "y", "class_names"?}\`, nested arrays.
 Files have their own operations, one request body type each: \`POST /v1/datasets/csv\`, \`/npz\`, \`/npy\`.
@@ -45,7 +48,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
     },
     async (request, reply) => {
       const { name, encoded } = await readUpload(app, request, request.query, limit);
-      return reply.code(201).send(publicDataset(await storeEncoded(app, name, encoded)));
+      return reply.code(201).send(publicDataset(await storeEncoded(app, tenantOf(request), name, encoded)));
     },
   );
 
@@ -71,7 +74,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
           throw new AppError(415, 'unsupported_media_type', `POST /v1/datasets/${format.name} reads ${format.contentTypes.join(' or ')}, not ${type || 'a body without a content type'}`);
         }
         const { name, encoded } = await readUpload(app, request, request.query, limit);
-        return reply.code(201).send(publicDataset(await storeEncoded(app, name, encoded)));
+        return reply.code(201).send(publicDataset(await storeEncoded(app, tenantOf(request), name, encoded)));
       },
     );
   }
@@ -96,20 +99,23 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
         throw new AppError(415, 'unsupported_media_type', `POST /v1/datasets/npy reads multipart/form-data, not ${type || 'a body without a content type'}`);
       }
       const { name, encoded } = await readMultipart(app, request, request.query, limit);
-      return reply.code(201).send(publicDataset(await storeEncoded(app, name, encoded)));
+      return reply.code(201).send(publicDataset(await storeEncoded(app, tenantOf(request), name, encoded)));
     },
   );
 
   routes.get(
     '/v1/datasets',
-    { config: { access: 'train' }, schema: { tags: ['datasets'], operationId: 'listDatasets', summary: 'Built-in and uploaded datasets', response: { 200: DatasetListSchema } } },
-    async () => ({ builtin: [...BUILTIN_DATASETS], datasets: (await app.datasets.list()).map(publicDataset) }),
+    { config: { access: 'train' }, schema: { tags: ['datasets'], operationId: 'listDatasets', summary: 'Built-in and uploaded datasets', description: "A key with a tenant lists its tenant's uploaded datasets only.", response: { 200: DatasetListSchema } } },
+    async (request) => ({
+      builtin: [...BUILTIN_DATASETS],
+      datasets: (await app.datasets.list()).filter((dataset) => visibleTo(tenantOf(request), dataset)).map(publicDataset),
+    }),
   );
 
   routes.get(
     '/v1/datasets/:dataset',
     { config: { access: 'train' }, schema: { tags: ['datasets'], operationId: 'getDataset', summary: 'One uploaded dataset', params: DatasetParamsSchema, response: { 200: DatasetSchema, ...errorResponses(404) } } },
-    async (request) => publicDataset(await app.datasets.get(request.params.dataset)),
+    async (request) => publicDataset(await ownDataset(app, tenantOf(request), request.params.dataset)),
   );
 
   routes.delete(
@@ -125,7 +131,7 @@ export default async function datasetRoutes(app: FastifyInstance): Promise<void>
       },
     },
     async (request, reply) => {
-      await deleteDataset(app, request.params.dataset);
+      await deleteDataset(app, tenantOf(request), request.params.dataset);
       return reply.code(204).send(null);
     },
   );

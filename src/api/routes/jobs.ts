@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { tenantOf } from '../request-tenant.js';
 import { errorResponses } from '../schemas/common.js';
 import { CreateJobSchema, JobListSchema, JobParamsSchema, JobSchema, ListJobsQuerySchema } from '../schemas/jobs.js';
 import { cancelJob, streamJobEvents } from '../services/job-control.js';
 import { listJobs, submitJob } from '../services/jobs.js';
+import { ownJob } from '../services/owned.js';
 
 export default async function jobRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -20,19 +22,19 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
         response: { 202: JobSchema, ...errorResponses(400, 404, 409, 413) },
       },
     },
-    async (request, reply) => reply.code(202).send(await submitJob(app, request.body)),
+    async (request, reply) => reply.code(202).send(await submitJob(app, tenantOf(request), request.body)),
   );
 
   routes.get(
     '/v1/jobs',
-    { config: { access: 'train' }, schema: { tags: ['jobs'], operationId: 'listJobs', summary: 'List jobs, newest first, a page at a time', querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
-    async (request) => listJobs(app, request.query),
+    { config: { access: 'train' }, schema: { tags: ['jobs'], operationId: 'listJobs', summary: 'List jobs, newest first, a page at a time', description: "A key with a tenant lists its tenant's jobs only.", querystring: ListJobsQuerySchema, response: { 200: JobListSchema, ...errorResponses(400) } } },
+    async (request) => listJobs(app, tenantOf(request), request.query),
   );
 
   routes.get(
     '/v1/jobs/:job',
     { config: { access: 'train' }, schema: { tags: ['jobs'], operationId: 'getJob', summary: 'One job: status, progress, history', params: JobParamsSchema, response: { 200: JobSchema, ...errorResponses(404) } } },
-    async (request) => app.jobs.get(request.params.job),
+    async (request) => ownJob(app, tenantOf(request), request.params.job),
   );
 
   routes.get(
@@ -48,7 +50,7 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
         response: { ...errorResponses(404) },
       },
     },
-    async (request, reply) => streamJobEvents(app, request.params.job, request, reply),
+    async (request, reply) => streamJobEvents(app, tenantOf(request), request.params.job, request, reply),
   );
 
   routes.post(
@@ -64,7 +66,7 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const { job, immediate } = await cancelJob(app, request.params.job);
+      const { job, immediate } = await cancelJob(app, tenantOf(request), request.params.job);
       return reply.code(immediate ? 200 : 202).send(job);
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
+import { tenantOf } from '../request-tenant.js';
 import { ModelParamsSchema, errorResponses } from '../schemas/common.js';
 import {
   EvaluateSchema,
@@ -31,7 +32,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
       },
     },
     async (request, reply) => {
-      const json = await predictJson(app, request.params.model, request.body.instances, request.body.version);
+      const json = await predictJson(app, tenantOf(request), request.params.model, request.body.instances, request.body.version);
       // Already the schema's JSON: Fastify sends a string with a JSON content type as it is, past the serializer.
       return reply.type('application/json').send(json as unknown as z.infer<typeof PredictionSchema>);
     },
@@ -50,7 +51,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
         response: { 200: EvaluationSchema, ...errorResponses(400, 404, 409) },
       },
     },
-    async (request) => evaluateWith(app, request.params.model, request.body),
+    async (request) => evaluateWith(app, tenantOf(request), request.params.model, request.body),
   );
 
   routes.post(
@@ -66,7 +67,7 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
         response: { 200: InspectionSchema, ...errorResponses(400, 404, 409) },
       },
     },
-    async (request) => inspectWith(app, request.params.model, request.body.instances, request.body.version),
+    async (request) => inspectWith(app, tenantOf(request), request.params.model, request.body.instances, request.body.version),
   );
 
   routes.get(
@@ -82,6 +83,6 @@ export default async function servingRoutes(app: FastifyInstance): Promise<void>
         response: { 200: LayersSchema, ...errorResponses(400, 404, 409) },
       },
     },
-    async (request) => layersOf(app, request.params.model, request.query.weights, request.query.version),
+    async (request) => layersOf(app, tenantOf(request), request.params.model, request.query.weights, request.query.version),
   );
 }

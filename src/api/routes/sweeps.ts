@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { tenantOf } from '../request-tenant.js';
 import { errorResponses } from '../schemas/common.js';
 import { CreateSweepSchema, SweepListSchema, SweepParamsSchema, SweepSchema } from '../schemas/sweeps.js';
 import { cancelSweep, createSweep, getSweep, listSweeps, promoteSweep, streamSweepEvents } from '../services/sweeps.js';
@@ -19,13 +20,13 @@ export default async function sweepRoutes(app: FastifyInstance): Promise<void> {
         response: { 202: SweepSchema, ...errorResponses(400, 404, 409, 413) },
       },
     },
-    async (request, reply) => reply.code(202).send(await createSweep(app, request.body)),
+    async (request, reply) => reply.code(202).send(await createSweep(app, tenantOf(request), request.body)),
   );
 
   routes.get(
     '/v1/sweeps',
     { config: { access: 'train' }, schema: { tags: ['sweeps'], operationId: 'listSweeps', summary: 'List sweeps, newest first, without their trials', response: { 200: SweepListSchema } } },
-    async () => ({ sweeps: await listSweeps(app) }),
+    async (request) => ({ sweeps: await listSweeps(app, tenantOf(request)) }),
   );
 
   routes.get(
@@ -34,7 +35,7 @@ export default async function sweepRoutes(app: FastifyInstance): Promise<void> {
       config: { access: 'train' },
       schema: { tags: ['sweeps'], operationId: 'getSweep', summary: "One sweep: every trial's arguments, status, job and objective, and the best", params: SweepParamsSchema, response: { 200: SweepSchema, ...errorResponses(404) } },
     },
-    async (request) => getSweep(app, request.params.sweep),
+    async (request) => getSweep(app, tenantOf(request), request.params.sweep),
   );
 
   routes.get(
@@ -50,7 +51,7 @@ export default async function sweepRoutes(app: FastifyInstance): Promise<void> {
         response: { ...errorResponses(404) },
       },
     },
-    async (request, reply) => streamSweepEvents(app, request.params.sweep, request, reply),
+    async (request, reply) => streamSweepEvents(app, tenantOf(request), request.params.sweep, request, reply),
   );
 
   routes.post(
@@ -65,7 +66,7 @@ export default async function sweepRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: SweepSchema, ...errorResponses(404, 409) },
       },
     },
-    async (request) => cancelSweep(app, request.params.sweep),
+    async (request) => cancelSweep(app, tenantOf(request), request.params.sweep),
   );
 
   routes.post(
@@ -80,6 +81,6 @@ export default async function sweepRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: SweepSchema, ...errorResponses(404, 409) },
       },
     },
-    async (request) => promoteSweep(app, request.params.sweep),
+    async (request) => promoteSweep(app, tenantOf(request), request.params.sweep),
   );
 }

@@ -16,6 +16,7 @@ import {
   v2ErrorResponses,
 } from '../schemas/v2.js';
 import { v2InferJson, v2ModelMetadata, v2ModelReady } from '../services/serving.js';
+import { tenantOf } from '../request-tenant.js';
 import { pingWithin } from './health.js';
 
 export const SERVER_NAME = 'modelyard';
@@ -99,7 +100,7 @@ export default async function v2Routes(app: FastifyInstance): Promise<void> {
               response: { 200: V2ModelMetadataSchema, ...v2ErrorResponses(400, 404, 409, 503) },
             },
           },
-          async (request) => v2ModelMetadata(app, request.params.name, versionOf(request.params)),
+          async (request) => v2ModelMetadata(app, tenantOf(request), request.params.name, versionOf(request.params)),
         );
 
         routes.get(
@@ -114,7 +115,7 @@ export default async function v2Routes(app: FastifyInstance): Promise<void> {
               response: { 200: V2ModelReadySchema, ...v2ErrorResponses(400, 404, 409, 503) },
             },
           },
-          async (request) => v2ModelReady(app, request.params.name, versionOf(request.params)),
+          async (request) => v2ModelReady(app, tenantOf(request), request.params.name, versionOf(request.params)),
         );
 
         routes.post(
@@ -131,7 +132,7 @@ export default async function v2Routes(app: FastifyInstance): Promise<void> {
             },
           },
           async (request, reply) => {
-            const json = await v2InferJson(app, request.params.name, request.body, versionOf(request.params));
+            const json = await v2InferJson(app, tenantOf(request), request.params.name, request.body, versionOf(request.params));
             // Already the schema's JSON: Fastify sends a string with a JSON content type as it is, past the serializer.
             return reply.type('application/json').send(json as unknown as z.infer<typeof V2InferResponseSchema>);
           },

@@ -6,6 +6,7 @@ import { EarlyStoppingSchema, FitSchema } from '../../jobs/contract.js';
 import { ModelDefinitionSchema } from '../../models/index.js';
 import { BestTrialSchema, ObjectiveSchema, SWEEP_STATUSES, SweepStatusSchema, TRIAL_STATUSES, TrialSchema, TrialStoppingSchema } from '../../sweeps/record.js';
 import { MAX_SWEEP_TRIALS, SpaceSchema } from '../../sweeps/space.js';
+import { TenantFieldSchema } from '../../registry/records.js';
 import { OpaqueObjectSchema } from './common.js';
 
 /** Trials queued at once, at most: each is a job in the shared queue. */
@@ -72,6 +73,7 @@ const sweepFields = {
   parallelism: z.number().int(),
   objective: z.object({ metric: z.string(), mode: z.enum(['min', 'max']) }),
   trial_stopping: TrialStoppingSchema.nullable(),
+  tenant: TenantFieldSchema,
   status: SweepStatusSchema.describe(`one of ${SWEEP_STATUSES.join(', ')}`),
   best: BestTrialSchema.nullable().describe('the completed trial with the best objective; null until the sweep completes with one'),
   promoted_version: z.number().int().nullable().describe('the model version that promote made from the best trial'),

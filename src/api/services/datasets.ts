@@ -7,28 +7,33 @@ import { ConflictError } from '../../errors.js';
 import { UPLOADS_FOLDER, datasetArtifactsFolder } from '../../registry/artifact-layout.js';
 import { newId } from '../../registry/ids.js';
 import type { DatasetRecord } from '../../registry/records.js';
+import type { Tenant } from '../../registry/tenants.js';
+import { ownDataset } from './owned.js';
 import { parseInThread } from './upload-parser.js';
 
 type Deps = Pick<FastifyInstance, 'datasets' | 'artifacts'>;
 type UploadDeps = Pick<FastifyInstance, 'artifacts' | 'config' | 'uploadSlots'>;
 
-/** Stores a dataset in its compact form (.npy files, encoded by `encodeForStore`) and records it. */
-export async function storeEncoded(deps: Deps, name: string, encoded: EncodedDataset): Promise<DatasetRecord> {
+/**
+ * Stores a dataset in its compact form (.npy files, encoded by `encodeForStore`) and records it as
+ * the tenant's. Names are unique across tenants, as model names are.
+ */
+export async function storeEncoded(deps: Deps, tenant: Tenant, name: string, encoded: EncodedDataset): Promise<DatasetRecord> {
   // Checked before writing files; the registry's own check still decides a race.
   if (await deps.datasets.find(name)) throw new ConflictError(`a dataset named '${name}' exists`);
   const id = newId('dataset');
   const artifact = datasetArtifactsFolder(id);
   await deps.artifacts.putFiles(artifact, encoded.files);
   try {
-    return await deps.datasets.create({ id, name, ...encoded.description, checksum: encoded.checksum, artifact });
+    return await deps.datasets.create({ id, name, ...encoded.description, checksum: encoded.checksum, artifact, tenant });
   } catch (error) {
     await deps.artifacts.delete(artifact);
     throw error;
   }
 }
 
-export async function deleteDataset(deps: Deps, idOrName: string): Promise<void> {
-  const deleted = await deps.datasets.delete(idOrName);
+export async function deleteDataset(deps: Deps, tenant: Tenant, idOrName: string): Promise<void> {
+  const deleted = await deps.datasets.delete((await ownDataset(deps, tenant, idOrName)).id);
   await deps.artifacts.delete(deleted.artifact);
 }
 

@@ -3,6 +3,8 @@ import { ConflictError } from '../../errors.js';
 import { jobStatusEvent, type JobEvent, type JobRecord } from '../../jobs/record.js';
 import { JobStatusSchema, isTerminal } from '../../jobs/status.js';
 import { releaseJobDataset } from '../../registry/dataset-loader.js';
+import type { Tenant } from '../../registry/tenants.js';
+import { ownJob } from './owned.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -13,11 +15,11 @@ function endsStream(status: unknown): boolean {
 }
 
 /**
- * A queued job is taken off the queue and cancelled at once; a running one is
+ * A queued job of the tenant's is taken off the queue and cancelled at once; a running one is
  * asked to stop, and its worker stops at the next batch and records `cancelled`.
  */
-export async function cancelJob(deps: Pick<FastifyInstance, 'jobs' | 'queue' | 'artifacts'>, id: string): Promise<{ job: JobRecord; immediate: boolean }> {
-  const job = await deps.jobs.get(id);
+export async function cancelJob(deps: Pick<FastifyInstance, 'jobs' | 'queue' | 'artifacts'>, tenant: Tenant, id: string): Promise<{ job: JobRecord; immediate: boolean }> {
+  const job = await ownJob(deps, tenant, id);
   if (isTerminal(job.status)) throw new ConflictError(`job ${id} is already ${job.status}`);
   if (job.status === 'queued') {
     const queued = await deps.queue.getJob(id);
@@ -42,8 +44,8 @@ export async function cancelJob(deps: Pick<FastifyInstance, 'jobs' | 'queue' | '
  * Server-Sent Events for one job: its current status, the epochs it already
  * ran, then live `epoch` and `status` events until it finishes.
  */
-export async function streamJobEvents(deps: Pick<FastifyInstance, 'jobs' | 'jobEvents'>, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  await deps.jobs.get(id);
+export async function streamJobEvents(deps: Pick<FastifyInstance, 'jobs' | 'jobEvents'>, tenant: Tenant, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  await ownJob(deps, tenant, id);
   const raw = reply.raw;
   let lastEpoch = 0;
   let closed = false;

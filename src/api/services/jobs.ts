@@ -15,19 +15,21 @@ import { enqueueTraining } from '../../queue/training-queue.js';
 import { inlineDatasetKey } from '../../registry/artifact-layout.js';
 import { newId } from '../../registry/ids.js';
 import type { ModelRecord } from '../../registry/records.js';
+import type { Tenant } from '../../registry/tenants.js';
 import type { CreateJob, ListJobsQuery } from '../schemas/jobs.js';
 import { createModel, limitsOf } from './models.js';
+import { ownDataset, ownModel } from './owned.js';
 
 type Deps = Pick<FastifyInstance, 'config' | 'models' | 'datasets' | 'jobs' | 'artifacts' | 'queue'>;
 
 /**
- * One page of jobs. The cursor is a position in the creation order, encoded
+ * One page of the tenant's jobs. The cursor is a position in the creation order, encoded
  * so that clients pass it back as it came and never build one.
  */
-export async function listJobs(deps: Pick<Deps, 'models' | 'jobs'>, query: ListJobsQuery): Promise<{ jobs: JobRecord[]; next_cursor: string | null }> {
-  const model = query.model ? (await deps.models.get(query.model)).id : undefined;
+export async function listJobs(deps: Pick<Deps, 'models' | 'jobs'>, tenant: Tenant, query: ListJobsQuery): Promise<{ jobs: JobRecord[]; next_cursor: string | null }> {
+  const model = query.model ? (await ownModel(deps, tenant, query.model)).id : undefined;
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-  const page = await deps.jobs.page({ status: query.status, model }, { limit: query.limit, after });
+  const page = await deps.jobs.page({ status: query.status, model, tenant }, { limit: query.limit, after });
   return { jobs: page.jobs, next_cursor: page.next === null ? null : encodeCursor(page.next) };
 }
 
@@ -46,12 +48,13 @@ function decodeCursor(cursor: string): number {
 /**
  * Validates a training request as far as it can be before the worker has the
  * data: the model against the data's shape, the labels against the loss. Then
- * stores what the job needs, and queues it.
+ * stores what the job needs, and queues it, as the tenant's job: its model and
+ * stored dataset must be the tenant's too (an inline model becomes the tenant's).
  */
-export async function submitJob(deps: Deps, request: CreateJob): Promise<JobRecord> {
+export async function submitJob(deps: Deps, tenant: Tenant, request: CreateJob): Promise<JobRecord> {
   checkEpochs(deps, request.fit);
-  const model = await resolveModel(deps, request.model);
-  const data = await describeData(deps, request.dataset);
+  const model = await resolveModel(deps, tenant, request.model);
+  const data = await describeData(deps, tenant, request.dataset);
   checkTraining(deps, { name: model.name, definition: model.definition }, request.fit, request.preprocessing, data);
 
   const jobId = newId('job');
@@ -64,6 +67,7 @@ export async function submitJob(deps: Deps, request: CreateJob): Promise<JobReco
     fit: request.fit,
     preprocessing: request.preprocessing ?? null,
     early_stopping: request.early_stopping ?? null,
+    tenant,
   });
   await enqueueTraining(deps.queue, { job_id: job.id });
   return job;
@@ -98,14 +102,14 @@ export function checkTraining(deps: Pick<Deps, 'config'>, model: { name: string;
   checkLabels(canonicalLoss(definition.compile.loss), units, labels);
 }
 
-async function resolveModel(deps: Deps, model: CreateJob['model']): Promise<ModelRecord> {
-  if (typeof model === 'string') return deps.models.get(model);
+async function resolveModel(deps: Deps, tenant: Tenant, model: CreateJob['model']): Promise<ModelRecord> {
+  if (typeof model === 'string') return ownModel(deps, tenant, model);
   const definition = parseModelDefinition(model, 'model');
   const name = definition.name ?? `inline-${randomBytes(6).toString('hex')}`;
   if (await deps.models.find(name)) {
     throw new ConflictError(`a model named '${name}' exists; refer to it by name, or give the inline definition another name`);
   }
-  return createModel(deps, { ...definition, name });
+  return createModel(deps, tenant, { ...definition, name });
 }
 
 export type DataFacts = {
@@ -122,9 +126,9 @@ async function storeInline(deps: Deps, jobId: string, data: Dataset): Promise<St
 }
 
 /** What the API knows of a job's data without loading a stored dataset's arrays. */
-export async function describeData(deps: Pick<Deps, 'datasets'>, ref: DatasetRef): Promise<DataFacts> {
+export async function describeData(deps: Pick<Deps, 'datasets'>, tenant: Tenant, ref: DatasetRef): Promise<DataFacts> {
   if ('id' in ref) {
-    const record = await deps.datasets.get(ref.id);
+    const record = await ownDataset(deps, tenant, ref.id);
     return {
       ref: { kind: 'stored', id: record.id },
       sampleShape: record.x_shape.slice(1),

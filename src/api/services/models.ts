@@ -4,14 +4,17 @@ import { ConflictError } from '../../errors.js';
 import { isTerminal } from '../../jobs/status.js';
 import { modelArtifactsFolder } from '../../registry/model-artifacts.js';
 import type { ModelRecord } from '../../registry/records.js';
+import type { Tenant } from '../../registry/tenants.js';
 import { cancelJob } from './job-control.js';
+import { ownModel } from './owned.js';
 
 /**
- * Stores a definition once it is known to build: with its input shape it is
- * built symbolically (no tensors) and summarized; without one, Keras-style,
- * the shape comes from the data at the first fit.
+ * Stores a definition, the tenant's, once it is known to build: with its input
+ * shape it is built symbolically (no tensors) and summarized; without one,
+ * Keras-style, the shape comes from the data at the first fit. Names are unique
+ * across tenants: a name another tenant took is a 409 here too.
  */
-export async function createModel(deps: Pick<FastifyInstance, 'config' | 'models'>, definition: ModelDefinition & { name: string }): Promise<ModelRecord> {
+export async function createModel(deps: Pick<FastifyInstance, 'config' | 'models'>, tenant: Tenant, definition: ModelDefinition & { name: string }): Promise<ModelRecord> {
   const inputShape = inputShapeOf(definition);
   const summary = checkModel(definition, limitsOf(deps), inputShape ?? undefined);
   return deps.models.create({
@@ -19,6 +22,7 @@ export async function createModel(deps: Pick<FastifyInstance, 'config' | 'models
     definition,
     input_shape: inputShape,
     summary,
+    tenant,
   });
 }
 
@@ -31,12 +35,13 @@ export function limitsOf(deps: Pick<FastifyInstance, 'config'>): ModelLimits {
  * a version nobody can reach; then the model's records, then its files: a crash
  * between leaves files nobody refers to, never a record without files.
  */
-export async function deleteModel(deps: Pick<FastifyInstance, 'models' | 'modelCache' | 'artifacts' | 'jobs' | 'queue'>, idOrName: string): Promise<void> {
-  const model = await deps.models.get(idOrName);
+export async function deleteModel(deps: Pick<FastifyInstance, 'models' | 'modelCache' | 'artifacts' | 'jobs' | 'queue'>, tenant: Tenant, idOrName: string): Promise<void> {
+  const model = await ownModel(deps, tenant, idOrName);
   for (const job of await deps.jobs.list({ model: model.id })) {
     if (isTerminal(job.status)) continue;
     try {
-      await cancelJob(deps, job.id);
+      // Every job on the model, whoever queued it: the model goes for all of them.
+      await cancelJob(deps, null, job.id);
     } catch (error) {
       // It ended meanwhile.
       if (!(error instanceof ConflictError)) throw error;

@@ -8,10 +8,12 @@ import { AppError, NotFoundError, ValidationError } from '../../errors.js';
 import { describeLayers, evaluate, inspect, type LayerInfo, type LayerOutput } from '../../models/inference.js';
 import { toKerasLogs, type ModelDefinition } from '../../models/index.js';
 import type { ModelRecord, VersionRecord } from '../../registry/records.js';
+import type { Tenant } from '../../registry/tenants.js';
 import { argmaxRows, predictionsJson } from '../../serving/predictions.js';
 import { v2InputToArray } from '../../serving/v2-tensors.js';
 import type { V2InferRequest } from '../schemas/v2.js';
 import type { LoadedVersion } from '../model-cache.js';
+import { ownDataset } from './owned.js';
 
 type Deps = Pick<FastifyInstance, 'models' | 'datasets' | 'artifacts' | 'modelCache' | 'metrics'>;
 
@@ -20,9 +22,9 @@ interface Served {
   loaded: LoadedVersion;
 }
 
-/** The model and the asked-for version, or its latest, loaded: from memory once both are known. */
-async function serve(deps: Pick<Deps, 'modelCache'>, idOrName: string, version?: number): Promise<Served> {
-  const { model } = await deps.modelCache.catalog.resolve(idOrName);
+/** The tenant's model and the asked-for version, or its latest, loaded: from memory once both are known. */
+async function serve(deps: Pick<Deps, 'modelCache'>, tenant: Tenant, idOrName: string, version?: number): Promise<Served> {
+  const { model } = await deps.modelCache.catalog.resolve(idOrName, tenant);
   const wanted = version ?? model.latest_version;
   if (wanted === 0) throw new AppError(409, 'not_trained', `model '${model.name}' has no trained version yet; train it with POST /v1/jobs`);
   return { model, loaded: await deps.modelCache.get(model.id, wanted) };
@@ -36,9 +38,9 @@ function preprocessingOf(loaded: LoadedVersion): PreprocessingState {
  * The prediction response's JSON, written here rather than by the route's serializer: the
  * predictions go from the model's output array to text without becoming nested JS arrays.
  */
-export async function predictJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrName: string, instances: unknown[], version?: number): Promise<string> {
+export async function predictJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, tenant: Tenant, idOrName: string, instances: unknown[], version?: number): Promise<string> {
   const timer = deps.metrics.predictDuration.startTimer();
-  const { model, loaded } = await serve(deps, idOrName, version);
+  const { model, loaded } = await serve(deps, tenant, idOrName, version);
   const x = loaded.preprocess(instancesToArray(instances, loaded.sampleShape), 'x');
   const predictions = await loaded.batcher.predict(x);
   const classNames = loaded.record.class_names;
@@ -50,22 +52,26 @@ export async function predictJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, id
 
 export async function inspectWith(
   deps: Deps,
+  tenant: Tenant,
   idOrName: string,
   instances: unknown[],
   version?: number,
 ): Promise<{ model: string; version: number; layers: LayerOutput[] }> {
-  const { model, loaded } = await serve(deps, idOrName, version);
+  const { model, loaded } = await serve(deps, tenant, idOrName, version);
   const x = loaded.preprocess(instancesToArray(instances, loaded.sampleShape), 'x');
   return { model: model.name, version: loaded.record.version, layers: inspect(loaded.model, x) };
 }
 
 export async function evaluateWith(
   deps: Deps,
+  tenant: Tenant,
   idOrName: string,
   body: { x?: unknown[] | undefined; y?: unknown[] | undefined; dataset?: DatasetRef | undefined; version?: number | undefined; batch_size: number },
 ): Promise<{ model: string; version: number; samples: number; metrics: Record<string, number> }> {
-  const { model, loaded } = await serve(deps, idOrName, body.version);
-  const data = body.dataset ? await loadDataset(deps, body.dataset) : datasetFromInline(body.x, body.y, '');
+  const { model, loaded } = await serve(deps, tenant, idOrName, body.version);
+  // A stored dataset must be the tenant's too.
+  const sources = { datasets: { get: (id: string) => ownDataset(deps, tenant, id) }, artifacts: deps.artifacts };
+  const data = body.dataset ? await loadDataset(sources, body.dataset) : datasetFromInline(body.x, body.y, '');
   const state = preprocessingOf(loaded);
   const { compile } = model.definition;
   const raw = evaluate(loaded.model, transformX(state, data.x), transformY(state, data.y), body.batch_size);
@@ -74,11 +80,12 @@ export async function evaluateWith(
 
 export async function layersOf(
   deps: Deps,
+  tenant: Tenant,
   idOrName: string,
   withWeights: boolean,
   version?: number,
 ): Promise<{ model: string; version: number; layers: LayerInfo[] }> {
-  const { model, loaded } = await serve(deps, idOrName, version);
+  const { model, loaded } = await serve(deps, tenant, idOrName, version);
   const configs = kerasConfigs(model.definition, loaded.model);
   return { model: model.name, version: loaded.record.version, layers: describeLayers(loaded.model, withWeights, configs) };
 }
@@ -114,8 +121,8 @@ function v2Version(modelName: string, version: string | undefined): number | und
 }
 
 /** The version's record: the latest from the catalog, another from the registry. */
-async function versionRecord(deps: Pick<Deps, 'modelCache' | 'models'>, idOrName: string, version?: string): Promise<{ model: ModelRecord; record: VersionRecord }> {
-  const { model, latest } = await deps.modelCache.catalog.resolve(idOrName);
+async function versionRecord(deps: Pick<Deps, 'modelCache' | 'models'>, tenant: Tenant, idOrName: string, version?: string): Promise<{ model: ModelRecord; record: VersionRecord }> {
+  const { model, latest } = await deps.modelCache.catalog.resolve(idOrName, tenant);
   const wanted = v2Version(model.name, version) ?? model.latest_version;
   if (wanted === 0) throw new AppError(409, 'not_trained', `model '${model.name}' has no trained version yet`);
   if (latest?.version === wanted) return { model, record: latest };
@@ -124,10 +131,11 @@ async function versionRecord(deps: Pick<Deps, 'modelCache' | 'models'>, idOrName
 
 export async function v2ModelMetadata(
   deps: Pick<Deps, 'modelCache' | 'models'>,
+  tenant: Tenant,
   idOrName: string,
   version?: string,
 ): Promise<{ name: string; versions: string[]; platform: string; inputs: V2TensorMetadata[]; outputs: V2TensorMetadata[] }> {
-  const { model, record } = await versionRecord(deps, idOrName, version);
+  const { model, record } = await versionRecord(deps, tenant, idOrName, version);
   const batched = (shape: (number | null)[]): number[] => [-1, ...shape.map((d) => d ?? -1)];
   return {
     name: model.name,
@@ -148,8 +156,8 @@ interface V2TensorMetadata {
 }
 
 /** Ready: the version is loaded, so an inference request for it runs at once. */
-export async function v2ModelReady(deps: Pick<Deps, 'modelCache'>, idOrName: string, version?: string): Promise<{ name: string; version: string; ready: boolean }> {
-  const { model } = await deps.modelCache.catalog.resolve(idOrName);
+export async function v2ModelReady(deps: Pick<Deps, 'modelCache'>, tenant: Tenant, idOrName: string, version?: string): Promise<{ name: string; version: string; ready: boolean }> {
+  const { model } = await deps.modelCache.catalog.resolve(idOrName, tenant);
   const wanted = v2Version(model.name, version) ?? model.latest_version;
   // The protocol answers "not ready" with a 4xx; 409, as predicting on it does.
   if (wanted === 0) throw new AppError(409, 'not_trained', `model '${model.name}' is not ready: it has no trained version yet`);
@@ -170,9 +178,9 @@ export interface V2Inference {
 }
 
 /** An inference under the protocol, whatever carries it: the requested outputs, in the order asked. */
-export async function v2Infer(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrName: string, request: V2InferRequest, version?: string): Promise<V2Inference> {
+export async function v2Infer(deps: Pick<Deps, 'modelCache' | 'metrics'>, tenant: Tenant, idOrName: string, request: V2InferRequest, version?: string): Promise<V2Inference> {
   const timer = deps.metrics.predictDuration.startTimer();
-  const { model, loaded } = await serve(deps, idOrName, v2Version(idOrName, version));
+  const { model, loaded } = await serve(deps, tenant, idOrName, v2Version(idOrName, version));
   const classNames = loaded.record.class_names;
   const available = classNames ? [V2_OUTPUT, V2_CLASSES] : [V2_OUTPUT];
   const requested = request.outputs?.map((output) => output.name) ?? available;
@@ -197,8 +205,8 @@ export async function v2Infer(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrNa
 }
 
 /** An inference response's JSON, written from the model's output array as /v1 predict's is. */
-export async function v2InferJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, idOrName: string, request: V2InferRequest, version?: string): Promise<string> {
-  const inference = await v2Infer(deps, idOrName, request, version);
+export async function v2InferJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, tenant: Tenant, idOrName: string, request: V2InferRequest, version?: string): Promise<string> {
+  const inference = await v2Infer(deps, tenant, idOrName, request, version);
   const outputs = inference.outputs.map((output) => {
     const head = `{"name":"${output.name}","datatype":"${output.datatype}","shape":${JSON.stringify(output.shape)},"data":`;
     return output.datatype === 'BYTES' ? `${head}${JSON.stringify(output.data)}}` : `${head}${predictionsJson(output.data, [output.data.length])}}`;

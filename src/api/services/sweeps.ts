@@ -7,10 +7,12 @@ import { advanceSweep, type AdvanceDeps } from '../../sweeps/advance.js';
 import { TRIAL_STATUSES, objectiveMode, sweepStatusEvent, trialEvent, type SweepEvent, type SweepRecord, type Trial, type TrialStatus } from '../../sweeps/record.js';
 import { checkDistributions, checkPathsExist, describePoint, edgePoints, gridPoints, randomPoints, type Point } from '../../sweeps/space.js';
 import { spaceRoot, trialArguments, type SweepBase } from '../../sweeps/trial.js';
+import { ownedBy, visibleTo, type Tenant } from '../../registry/tenants.js';
 import type { CreateSweep } from '../schemas/sweeps.js';
 import { cancelJob } from './job-control.js';
 import { checkTraining, describeData, type DataFacts } from './jobs.js';
 import { createModel } from './models.js';
+import { ownModel } from './owned.js';
 
 type Deps = Pick<FastifyInstance, 'config' | 'models' | 'datasets' | 'jobs' | 'artifacts' | 'queue' | 'sweeps'>;
 
@@ -25,7 +27,8 @@ function advanceDeps(deps: Deps): AdvanceDeps {
     jobs: deps.jobs,
     models: deps.models,
     queue: deps.queue,
-    cancelJob: async (jobId) => void (await cancelJob(deps, jobId)),
+    // Every trial's job, whoever asks: the sweep was already checked to be the caller's.
+    cancelJob: async (jobId) => void (await cancelJob(deps, null, jobId)),
   };
 }
 
@@ -33,11 +36,12 @@ function advanceDeps(deps: Deps): AdvanceDeps {
  * Checks the whole space before anything is stored or queued: every point
  * that will run (and, for random search, every value at a distribution's
  * edges) goes through the checks a model and a job go through. Then stores
- * the sweep with its trials, and queues the first `parallelism` of them.
+ * the sweep with its trials, and queues the first `parallelism` of them, as
+ * the tenant's: its model and dataset must be the tenant's too.
  */
-export async function createSweep(deps: Deps, request: CreateSweep): Promise<SweepView> {
+export async function createSweep(deps: Deps, tenant: Tenant, request: CreateSweep): Promise<SweepView> {
   if ('x' in request.dataset) throw ValidationError.at('dataset', 'a sweep trains many times on one dataset: upload it once with POST /v1/datasets and refer to it by id');
-  const stored = typeof request.model === 'string' ? await deps.models.get(request.model) : null;
+  const stored = typeof request.model === 'string' ? await ownModel(deps, tenant, request.model) : null;
   const definition = stored ? stored.definition : parseModelDefinition(request.model, 'model');
   const name = stored?.name ?? definition.name;
   if (!stored && name !== undefined && (await deps.models.find(name))) {
@@ -51,13 +55,13 @@ export async function createSweep(deps: Deps, request: CreateSweep): Promise<Swe
   const points =
     seed === null ? gridPoints(request.space).slice(0, request.max_trials) : randomPoints(request.space, request.max_trials ?? DEFAULT_RANDOM_TRIALS, seed);
   const objective = { metric: request.objective.metric, mode: objectiveMode(request.objective) };
-  const data = await describeData(deps, request.dataset);
+  const data = await describeData(deps, tenant, request.dataset);
   const modelName = name ?? 'the inline model';
   // The base on its own first, so a fault of the base is not blamed on a point.
   checkArguments(deps, base, {}, modelName, request, data, objective.metric);
   for (const point of seed === null ? points : [...edgePoints(request.space), ...points]) checkPoint(deps, base, point, modelName, request, data, objective.metric);
 
-  const model = stored ?? (await createModel(deps, { ...definition, name: name ?? `sweep-${newId('sweep').slice(4).toLowerCase()}` }));
+  const model = stored ?? (await createModel(deps, tenant, { ...definition, name: name ?? `sweep-${newId('sweep').slice(4).toLowerCase()}` }));
   if (!data.ref) throw new TypeError('inline data was refused above');
   const trials = points.map((params, index): Trial => ({ index, params, status: 'pending', job_id: null, objective: null, objective_history: [], version: null, error: null }));
   const sweep = await deps.sweeps.create(
@@ -77,11 +81,12 @@ export async function createSweep(deps: Deps, request: CreateSweep): Promise<Swe
       parallelism: request.parallelism,
       objective,
       trial_stopping: request.trial_stopping ?? null,
+      tenant,
     },
     trials,
   );
   await advanceSweep(advanceDeps(deps), sweep.id);
-  return getSweep(deps, sweep.id);
+  return getSweep(deps, tenant, sweep.id);
 }
 
 function checkArguments(deps: Deps, base: SweepBase, point: Point, modelName: string, request: CreateSweep, data: DataFacts, metric: string): void {
@@ -121,17 +126,24 @@ function counts(trials: Trial[]): Record<TrialStatus, number> {
   return out;
 }
 
-export async function getSweep(deps: Pick<Deps, 'sweeps'>, id: string): Promise<SweepView> {
-  const [sweep, trials] = await Promise.all([deps.sweeps.get(id), deps.sweeps.trials(id)]);
+/** The sweep, when the tenant sees it; another tenant's is the 404 of a sweep that does not exist. */
+async function ownSweep(deps: Pick<Deps, 'sweeps'>, tenant: Tenant, id: string): Promise<SweepRecord> {
+  return ownedBy(tenant, 'sweep', id, await deps.sweeps.find(id));
+}
+
+export async function getSweep(deps: Pick<Deps, 'sweeps'>, tenant: Tenant, id: string): Promise<SweepView> {
+  const [sweep, trials] = await Promise.all([ownSweep(deps, tenant, id), deps.sweeps.trials(id)]);
   return { ...sweep, trial_counts: counts(trials), trials };
 }
 
-export async function listSweeps(deps: Pick<Deps, 'sweeps'>): Promise<SweepView[]> {
-  return Promise.all((await deps.sweeps.list()).map((sweep) => getSweep(deps, sweep.id)));
+export async function listSweeps(deps: Pick<Deps, 'sweeps'>, tenant: Tenant): Promise<SweepView[]> {
+  const visible = (await deps.sweeps.list()).filter((sweep) => visibleTo(tenant, sweep));
+  return Promise.all(visible.map((sweep) => getSweep(deps, tenant, sweep.id)));
 }
 
 /** Cancels the sweep: no trial is queued after this, and every queued or running one is cancelled. */
-export async function cancelSweep(deps: Deps, id: string): Promise<SweepView> {
+export async function cancelSweep(deps: Deps, tenant: Tenant, id: string): Promise<SweepView> {
+  await ownSweep(deps, tenant, id);
   await deps.sweeps.transition(id, 'cancelled', ['running']).then(
     (sweep) => deps.sweeps.publish(id, sweepStatusEvent(sweep)),
     (error: unknown) => {
@@ -140,17 +152,15 @@ export async function cancelSweep(deps: Deps, id: string): Promise<SweepView> {
     },
   );
   await advanceSweep(advanceDeps(deps), id);
-  return getSweep(deps, id);
+  return getSweep(deps, tenant, id);
 }
 
-/** The sweeps of a model being deleted: cancelled, so none queues another trial. */
-export async function cancelModelSweeps(deps: Deps, idOrName: string): Promise<void> {
-  const model = await deps.models.find(idOrName);
-  if (!model) return;
+/** The sweeps of a model being deleted (whoever started them): cancelled, so none queues another trial. */
+export async function cancelModelSweeps(deps: Deps, modelId: string): Promise<void> {
   for (const sweep of await deps.sweeps.list()) {
-    if (sweep.model_id !== model.id || sweep.status !== 'running') continue;
+    if (sweep.model_id !== modelId || sweep.status !== 'running') continue;
     try {
-      await cancelSweep(deps, sweep.id);
+      await cancelSweep(deps, null, sweep.id);
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
     }
@@ -163,8 +173,8 @@ export async function cancelModelSweeps(deps: Deps, idOrName: string): Promise<v
  * API serving the model (which follows the model events) serves it. Once per
  * sweep: promoting again returns the version the first promote made.
  */
-export async function promoteSweep(deps: Deps, id: string): Promise<SweepView> {
-  const sweep = await deps.sweeps.get(id);
+export async function promoteSweep(deps: Deps, tenant: Tenant, id: string): Promise<SweepView> {
+  const sweep = await ownSweep(deps, tenant, id);
   if (!sweep.best) {
     throw new ConflictError(sweep.status === 'running' ? `sweep ${id} is still running; promote once it has completed` : `sweep ${id} has no completed trial to promote`);
   }
@@ -177,7 +187,7 @@ export async function promoteSweep(deps: Deps, id: string): Promise<SweepView> {
   // The sweep's id as the version's job: adding it again returns the version made the first time.
   const promoted = await deps.models.addVersion(sweep.model_id, { ...facts, job_id: sweep.id });
   await deps.sweeps.update(id, { promoted_version: promoted.version });
-  const view = await getSweep(deps, id);
+  const view = await getSweep(deps, tenant, id);
   await deps.sweeps.publish(id, sweepStatusEvent(view));
   return view;
 }
@@ -190,8 +200,8 @@ const HEARTBEAT_MS = 15_000;
  * running trial's epoch, with its objective) and `status` events, closing
  * when the sweep has ended.
  */
-export async function streamSweepEvents(deps: Pick<Deps, 'sweeps'>, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  await deps.sweeps.get(id);
+export async function streamSweepEvents(deps: Pick<Deps, 'sweeps'>, tenant: Tenant, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  await ownSweep(deps, tenant, id);
   const raw = reply.raw;
   let closed = false;
   const subscription: { unsubscribe?: () => Promise<void> } = {};
@@ -220,7 +230,7 @@ export async function streamSweepEvents(deps: Pick<Deps, 'sweeps'>, id: string, 
     if (ends(event)) close();
   });
   if (closed) return subscription.unsubscribe();
-  const view = await getSweep(deps, id);
+  const view = await getSweep(deps, tenant, id);
   for (const trial of view.trials) write(trialEvent(trial));
   const status = sweepStatusEvent(view);
   write(status);

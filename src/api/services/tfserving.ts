@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { instancesToArray } from '../../datasets/inline.js';
 import { AppError, NotFoundError, ValidationError } from '../../errors.js';
 import type { ModelRecord, VersionRecord } from '../../registry/records.js';
+import type { Tenant } from '../../registry/tenants.js';
 import { predictionsJson } from '../../serving/predictions.js';
 import type { LoadedVersion } from '../model-cache.js';
 import type { TfsModelMetadata, TfsModelStatus, TfsPredictRequest, TfsTensorInfo } from '../schemas/tfserving.js';
@@ -29,18 +30,18 @@ function servableNotFound(name: string, version: number | undefined): NotFoundEr
   return new NotFoundError(`Servable not found for request: ${version === undefined ? `Latest(${name})` : `Specific(${name}, ${version})`}`);
 }
 
-/** The model, or `onMissing`'s error where the catalog knows no such model. */
-async function resolveModel(deps: Pick<Deps, 'modelCache'>, name: string, onMissing: () => Error): Promise<{ model: ModelRecord; latest: VersionRecord | null }> {
+/** The tenant's model, or `onMissing`'s error where the catalog knows no such model for the tenant. */
+async function resolveModel(deps: Pick<Deps, 'modelCache'>, tenant: Tenant, name: string, onMissing: () => Error): Promise<{ model: ModelRecord; latest: VersionRecord | null }> {
   try {
-    return await deps.modelCache.catalog.resolve(name);
+    return await deps.modelCache.catalog.resolve(name, tenant);
   } catch (error) {
     throw error instanceof NotFoundError ? onMissing() : error;
   }
 }
 
 /** The asked-for version, or the latest, loaded: a model with no such trained version is no servable at all. */
-async function servable(deps: Pick<Deps, 'modelCache'>, name: string, version: number | undefined): Promise<{ model: ModelRecord; loaded: LoadedVersion }> {
-  const { model } = await resolveModel(deps, name, () => servableNotFound(name, version));
+async function servable(deps: Pick<Deps, 'modelCache'>, tenant: Tenant, name: string, version: number | undefined): Promise<{ model: ModelRecord; loaded: LoadedVersion }> {
+  const { model } = await resolveModel(deps, tenant, name, () => servableNotFound(name, version));
   const wanted = version ?? model.latest_version;
   if (wanted < 1 || wanted > model.latest_version) throw servableNotFound(name, version);
   try {
@@ -51,8 +52,8 @@ async function servable(deps: Pick<Deps, 'modelCache'>, name: string, version: n
 }
 
 /** Every trained version, newest first as TF Serving lists them, or the one asked for; each can be loaded, so each is AVAILABLE. */
-export async function tfsModelStatus(deps: Pick<Deps, 'modelCache' | 'models'>, name: string, version?: number): Promise<TfsModelStatus> {
-  const { model } = await resolveModel(deps, name, () => new NotFoundError(`Could not find any versions of model ${name}`));
+export async function tfsModelStatus(deps: Pick<Deps, 'modelCache' | 'models'>, tenant: Tenant, name: string, version?: number): Promise<TfsModelStatus> {
+  const { model } = await resolveModel(deps, tenant, name, () => new NotFoundError(`Could not find any versions of model ${name}`));
   const available = (v: number): TfsModelStatus['model_version_status'][number] => ({
     version: String(v),
     state: 'AVAILABLE',
@@ -76,8 +77,8 @@ function tensorInfo(name: string, shape: readonly (number | null)[]): TfsTensorI
 }
 
 /** The version's `serving_default` signature: float inputs and outputs with the batch axis first (-1). */
-export async function tfsModelMetadata(deps: Pick<Deps, 'modelCache' | 'models'>, name: string, version?: number): Promise<TfsModelMetadata> {
-  const { model, latest } = await resolveModel(deps, name, () => servableNotFound(name, version));
+export async function tfsModelMetadata(deps: Pick<Deps, 'modelCache' | 'models'>, tenant: Tenant, name: string, version?: number): Promise<TfsModelMetadata> {
+  const { model, latest } = await resolveModel(deps, tenant, name, () => servableNotFound(name, version));
   const wanted = version ?? model.latest_version;
   if (wanted < 1 || wanted > model.latest_version) throw servableNotFound(name, version);
   const record = latest?.version === wanted ? latest : await deps.models.getVersion(model.id, wanted);
@@ -127,12 +128,12 @@ function batchOf(body: TfsPredictRequest): { rows: unknown; path: string; column
  * for the row format, `outputs` for the columnar one, both the one output's rows
  * as TF Serving answers for a single-output signature.
  */
-export async function tfsPredictJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, name: string, body: TfsPredictRequest, version?: number): Promise<string> {
+export async function tfsPredictJson(deps: Pick<Deps, 'modelCache' | 'metrics'>, tenant: Tenant, name: string, body: TfsPredictRequest, version?: number): Promise<string> {
   const timer = deps.metrics.predictDuration.startTimer();
   if (body.signature_name !== undefined && body.signature_name !== '' && body.signature_name !== TFS_SIGNATURE) {
     throw ValidationError.at('signature_name', `Serving signature name: "${body.signature_name}" not found in signature def`);
   }
-  const { model, loaded } = await servable(deps, name, version);
+  const { model, loaded } = await servable(deps, tenant, name, version);
   const { rows, path, columnar } = batchOf(body);
   const x = loaded.preprocess(instancesToArray(rows, loaded.sampleShape, path), path);
   const predictions = await loaded.batcher.predict(x);

@@ -8,6 +8,7 @@
     KEYS[4] active jobs index (sorted set)
     KEYS[5] its model's jobs index (sorted set)
     KEYS[6..8] the finished statuses' indexes (sorted sets)
+    KEYS[9] its tenant's jobs index (sorted set)
     ARGV[1] id
     ARGV[2] allowed statuses, space-separated JSON strings
   Output:
@@ -21,7 +22,7 @@ for s in string.gmatch(ARGV[2], '%S+') do
 end
 if not allowed then return {0, status} end
 redis.call('DEL', KEYS[1], KEYS[2])
-for i = 3, 8 do
+for i = 3, 9 do
   redis.call('ZREM', KEYS[i], ARGV[1])
 end
 return 1
