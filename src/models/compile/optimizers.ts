@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { KerasAdadelta, KerasAdamax } from './keras-optimizers.js';
+import { KerasAdadelta, KerasAdam, KerasAdamax } from './keras-optimizers.js';
 
 const LearningRate = z.number().positive();
 const Epsilon = z.number().positive().default(1e-7);
@@ -82,7 +82,8 @@ const OPTIMIZERS: readonly OptimizerEntry[] = [
       epsilon: Epsilon,
       amsgrad: z.literal(false, { error: 'amsgrad is not supported by TensorFlow.js' }).default(false),
     }),
-    create: (o) => tf.train.adam(o.learning_rate, o.beta_1, o.beta_2, o.epsilon),
+    // tfjs's Adam adds epsilon after the bias correction, Keras 3 before it.
+    create: (o) => new KerasAdam(o.learning_rate, o.beta_1, o.beta_2, o.epsilon),
   }),
   defineOptimizer({
     aliases: ['rmsprop', 'RMSprop'],
