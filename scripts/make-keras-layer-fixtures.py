@@ -1,7 +1,7 @@
 """Writes test/fixtures/graph/keras-layer-steps.json, which test/integration/graph-keras-layers.test.ts reads.
 
 The layers that scripts/make-keras-graph-fixtures.py does not cover: LSTM (returning sequences or not, going
-backwards), GRU (reset_after=False, the form the catalogue accepts), Embedding (into Flatten and Dense, and into
+backwards), GRU (reset_after=False, the form the catalogue accepts), both with regularizers on every weight, Embedding (into Flatten and Dense, and into
 an LSTM), Conv3D with MaxPooling3D and AveragePooling3D (with adam, the Embedding is Keras's with a dense gradient: see
 DenseGradientEmbedding). Each model trains with sgd with momentum and with adam:
 Keras 3 from fixed initial weights on fixed data, one whole-data batch per epoch and no shuffle, so that the
@@ -68,15 +68,40 @@ def volumes():
     return x, y
 
 
+# The model language's regularizer specs, as Keras objects.
+REGULARIZERS = {
+    "L1": lambda config: keras.regularizers.L1(**config),
+    "L2": lambda config: keras.regularizers.L2(**config),
+    "L1L2": lambda config: keras.regularizers.L1L2(**config),
+}
+
+
+def keras_arguments(extra):
+    """The model-language arguments as Keras takes them: regularizer specs become regularizers."""
+    return {
+        key: REGULARIZERS[value["class_name"]](value["config"]) if key.endswith("_regularizer") else value
+        for key, value in extra.items()
+    }
+
+
 def lstm(name, units, **extra):
-    return keras.layers.LSTM(units, name=name, **extra), {"type": "LSTM", "name": name, "units": units, **extra}
+    return keras.layers.LSTM(units, name=name, **keras_arguments(extra)), {"type": "LSTM", "name": name, "units": units, **extra}
 
 
 def gru(name, units, **extra):
     return (
-        keras.layers.GRU(units, name=name, reset_after=False, **extra),
+        keras.layers.GRU(units, name=name, reset_after=False, **keras_arguments(extra)),
         {"type": "GRU", "name": name, "units": units, "reset_after": False, **extra},
     )
+
+
+def regularized(kernel, recurrent, bias):
+    """Penalties on every weight of a recurrent layer, large enough to show in the loss."""
+    return {
+        "kernel_regularizer": {"class_name": "L2", "config": {"l2": kernel}},
+        "recurrent_regularizer": {"class_name": "L1", "config": {"l1": recurrent}},
+        "bias_regularizer": {"class_name": "L1L2", "config": {"l1": bias, "l2": bias}},
+    }
 
 
 def dense(name, units, activation=None):
@@ -140,6 +165,18 @@ MODELS = {
         sequences,
         [5, 3],
         lambda _: [gru("first", 4, return_sequences=True), gru("second", 3, go_backwards=True), dense("out", 2)],
+        *REGRESSION,
+    ),
+    "lstm_gru_regularized": (
+        sequences,
+        [5, 3],
+        lambda _: [
+            lstm("first", 4, return_sequences=True, **regularized(0.05, 0.02, 0.03)),
+            # 4 units: a bias of 12, whose starting linspace has no exact 0, the kink of |b| where tfjs's
+            # gradient is −1 and TensorFlow's 0.
+            gru("second", 4, **regularized(0.04, 0.03, 0.02)),
+            dense("out", 2),
+        ],
         *REGRESSION,
     ),
     "embedding_flatten_dense": (
