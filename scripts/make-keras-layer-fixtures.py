@@ -121,7 +121,7 @@ class DenseGradientEmbedding(keras.layers.Embedding):
     On the TensorFlow backend, Keras's own lookup (a gather) gives the optimizer an IndexedSlices gradient,
     one slice per lookup; Keras's `ops.square` squares each slice before the slices of an id that occurs more
     than once in the batch are summed, so Adam, RMSprop, Adagrad and Adadelta accumulate Σg² where the dense
-    gradient gives (Σg)². Both engines of the service (and Keras on JAX) use the dense gradient; this layer
+    gradient gives (Σg)². Both engines of the service use the dense gradient; this layer
     gives Keras the same, and SGD, linear in the gradient, needs no such help.
     """
 
