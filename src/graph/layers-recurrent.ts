@@ -2,7 +2,7 @@ import type { ActivationName } from '../models/index.js';
 import { activate } from './activations.js';
 import type { Output } from './addon.js';
 import type { GraphBuilder } from './builder.js';
-import { FLOAT, INT32, arg, type LayerArgs, type LayerContext, type LayerLowering, type Shape } from './layer-lowering.js';
+import { FLOAT, INT32, arg, type LayerArgs, type LayerContext, type LayerLowering, type RegularizerSpec, type Shape } from './layer-lowering.js';
 
 /**
  * LSTM and GRU unrolled over the (static) sequence length: a while loop's
@@ -89,9 +89,8 @@ function recurrent(makeCell: (ctx: LayerContext, config: LayerArgs, recurrentKer
       const [steps, features] = ctx.inputShapes[0] as Shape as [number, number];
       const units = arg<number>(config, 'units');
       const width = gates * units;
-      // No regularizers: the catalogue accepts none for LSTM and GRU (tfjs ignores them).
-      const kernel = ctx.weight('kernel', [features, width]);
-      const recurrentKernel = ctx.weight('recurrent_kernel', [units, width]);
+      const kernel = ctx.weight('kernel', [features, width], { regularizer: arg<RegularizerSpec>(config, 'kernel_regularizer') });
+      const recurrentKernel = ctx.weight('recurrent_kernel', [units, width], { regularizer: arg<RegularizerSpec>(config, 'recurrent_regularizer') });
       const cell = makeCell(ctx, config, recurrentKernel);
 
       // One mask per sequence, the same at every step (Keras and tfjs alike), in the training pass only.
@@ -108,7 +107,7 @@ function recurrent(makeCell: (ctx: LayerContext, config: LayerArgs, recurrentKer
       // Every step's input projection in one product: [batch·steps, features] × kernel.
       let projected = b.reshape(b.matmul(b.reshape(input, [-1, features]), kernel), [-1, steps, width]);
       if (arg<boolean>(config, 'use_bias')) {
-        const bias = ctx.weight('bias', [width]);
+        const bias = ctx.weight('bias', [width], { regularizer: arg<RegularizerSpec>(config, 'bias_regularizer') });
         projected = b.f('BiasAdd', [projected, bias], { data_format: { kind: 'string', value: 'NHWC' } });
       }
       const [unpack] = b.f('Unpack', [projected], { num: { kind: 'int', value: steps }, axis: { kind: 'int', value: 1 } });

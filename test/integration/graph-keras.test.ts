@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { canLower, lowerModel } from '../../src/graph/index.js';
 import { GraphSession, tensor } from '../../src/graph/session.js';
 import { threadsFor } from '../../src/graph/session-config.js';
 import { parseModelDefinition, planModel } from '../../src/models/index.js';
+import { selectBackend } from '../../src/tf/backend.js';
 import { assertClose } from '../support/graph.js';
+import { eagerSteps, type FixtureCase } from '../support/keras-fixture.js';
 
 // Keras 3 itself (scripts/make-keras-graph-fixtures.py) trained these (BatchNormalization's moving statistics
 // included) from fixed initial weights, one
-// whole-data batch per step: the graph engine reproduces each step's loss within 1e-5 + 1e-4 relative,
+// whole-data batch per step: both engines reproduce each step's loss within 1e-5 + 1e-4 relative,
 // and the weights after the last step within 1e-5 + 1e-3 relative.
 interface Weight {
   layer: string;
@@ -69,6 +72,23 @@ describe("the graph engine reproduces Keras's first training steps", () => {
       } finally {
         session.close();
       }
+    });
+  }
+});
+
+describe("the eager engine reproduces Keras's first training steps", () => {
+  before(async () => {
+    await selectBackend('tensorflow');
+  });
+
+  for (const c of fixture.cases) {
+    it(c.name, async () => {
+      const tensorsBefore = tf.memory().numTensors;
+      const eager = await eagerSteps({ ...c, metrics: { accuracy: c.accuracy } } satisfies FixtureCase);
+      assertClose(eager.history.loss as number[], c.losses, 1e-5, 1e-4, 'losses');
+      assertClose(eager.history.accuracy as number[], c.accuracy, 1e-6, 0, 'accuracy');
+      for (const w of c.final_weights) assertClose(eager.weights.get(`${w.layer}/${w.weight}`) as Float32Array, w.data, 1e-5, 1e-3, `${w.layer}/${w.weight}`);
+      assert.equal(tf.memory().numTensors, tensorsBefore, 'training leaves no tensor behind');
     });
   }
 });

@@ -17,10 +17,8 @@ const denseClassifier = (extra: Record<string, unknown> = {}) => [
   { type: 'Dense', units: 3, activation: 'softmax', kernel_initializer: seeded(12) },
 ];
 
-// adadelta is left out: tfjs's eager Adadelta divides by the accumulated squared gradient from before the step's
-// update, where Keras 3 (and TensorFlow's ApplyAdadelta, which the graph runs) divides by the updated one, so
-// the engines differ from the first step; the graph's steps are checked against Keras's own in
-// test/integration/graph-keras-compile.test.ts.
+// adadelta: the eager engine's is the service's own (src/models/compile/adadelta.ts), with Keras 3's rule, not
+// tfjs's; both engines' steps are also checked against Keras's own in test/integration/graph-keras-compile.test.ts.
 describe('graph engine parity with the eager engine: optimizers', () => {
   const optimizers: [string, unknown, number?][] = [
     ['sgd', 'sgd'],
@@ -30,6 +28,7 @@ describe('graph engine parity with the eager engine: optimizers', () => {
     ['rmsprop with momentum', { type: 'rmsprop', learning_rate: 0.01, momentum: 0.5 }, 5e-4],
     ['adam', { type: 'adam', learning_rate: 0.01 }, 5e-4],
     ['adagrad', { type: 'adagrad', learning_rate: 0.05, initial_accumulator_value: 0.2 }],
+    ['adadelta', { type: 'adadelta', learning_rate: 1, rho: 0.9, epsilon: 1e-4 }],
     ['adamax', { type: 'adamax', learning_rate: 0.01 }, 5e-4],
   ];
   for (const [name, optimizer, weightAtol] of optimizers) {

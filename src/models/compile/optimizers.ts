@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { KerasAdadelta, KerasAdam, KerasAdamax } from './keras-optimizers.js';
 
 const LearningRate = z.number().positive();
 const Epsilon = z.number().positive().default(1e-7);
@@ -81,7 +82,8 @@ const OPTIMIZERS: readonly OptimizerEntry[] = [
       epsilon: Epsilon,
       amsgrad: z.literal(false, { error: 'amsgrad is not supported by TensorFlow.js' }).default(false),
     }),
-    create: (o) => tf.train.adam(o.learning_rate, o.beta_1, o.beta_2, o.epsilon),
+    // tfjs's Adam adds epsilon after the bias correction, Keras 3 before it.
+    create: (o) => new KerasAdam(o.learning_rate, o.beta_1, o.beta_2, o.epsilon),
   }),
   defineOptimizer({
     aliases: ['rmsprop', 'RMSprop'],
@@ -114,7 +116,8 @@ const OPTIMIZERS: readonly OptimizerEntry[] = [
       rho: Beta.default(0.95),
       epsilon: Epsilon,
     }),
-    create: (o) => tf.train.adadelta(o.learning_rate, o.rho, o.epsilon),
+    // tfjs's Adadelta divides by the accumulator from before the step's update, Keras 3 by the updated one.
+    create: (o) => new KerasAdadelta(o.learning_rate, o.rho, o.epsilon),
   }),
   defineOptimizer({
     aliases: ['adamax', 'Adamax'],
@@ -124,7 +127,8 @@ const OPTIMIZERS: readonly OptimizerEntry[] = [
       beta_2: Beta.default(0.999),
       epsilon: Epsilon,
     }),
-    create: (o) => tf.train.adamax(o.learning_rate, o.beta_1, o.beta_2, o.epsilon, 0),
+    // tfjs's Adamax cannot export its state for a checkpoint.
+    create: (o) => new KerasAdamax(o.learning_rate, o.beta_1, o.beta_2, o.epsilon),
   }),
 ];
 

@@ -4,19 +4,9 @@ import { ActivationSchema, tfActivation } from '../activations.js';
 import { baseKeys, defineLayer } from './define.js';
 import { PositiveInt, expectRank, only } from './shape.js';
 import { InitializerSchema, initializer } from '../initializers.js';
-import { ActivityRegularizerSchema, ConstraintSchema } from '../regularizers.js';
+import { ActivityRegularizerSchema, ConstraintSchema, RegularizerSchema, regularizer } from '../regularizers.js';
 
 const Rate = z.number().min(0).lt(1, { error: 'must be in [0, 1)' });
-
-/**
- * tfjs's LSTM and GRU never add their cell's regularization losses to the
- * loss (its RNN layer leaves the cell's losses out), so a regularizer here
- * would be accepted and silently ignored: only null is accepted, as for
- * constraints.
- */
-const RecurrentRegularizerSchema = z
-  .null({ error: "TensorFlow.js ignores an LSTM's or GRU's regularizers during training; only null is accepted" })
-  .default(null);
 
 /** Arguments LSTM and GRU share, with Keras's defaults. */
 function recurrentKeys() {
@@ -29,9 +19,9 @@ function recurrentKeys() {
     kernel_initializer: InitializerSchema.default('glorot_uniform'),
     recurrent_initializer: InitializerSchema.default('orthogonal'),
     bias_initializer: InitializerSchema.default('zeros'),
-    kernel_regularizer: RecurrentRegularizerSchema,
-    recurrent_regularizer: RecurrentRegularizerSchema,
-    bias_regularizer: RecurrentRegularizerSchema,
+    kernel_regularizer: RegularizerSchema,
+    recurrent_regularizer: RegularizerSchema,
+    bias_regularizer: RegularizerSchema,
     activity_regularizer: ActivityRegularizerSchema,
     kernel_constraint: ConstraintSchema,
     recurrent_constraint: ConstraintSchema,
@@ -64,11 +54,28 @@ function recurrentArgs(config: RecurrentConfig) {
     kernelInitializer: initializer(config.kernel_initializer),
     recurrentInitializer: initializer(config.recurrent_initializer),
     biasInitializer: initializer(config.bias_initializer),
+    kernelRegularizer: regularizer(config.kernel_regularizer),
+    recurrentRegularizer: regularizer(config.recurrent_regularizer),
+    biasRegularizer: regularizer(config.bias_regularizer),
     dropout: config.dropout,
     recurrentDropout: config.recurrent_dropout,
     returnSequences: config.return_sequences,
     goBackwards: config.go_backwards,
   };
+}
+
+type RecurrentLayer = ReturnType<typeof tf.layers.lstm> | ReturnType<typeof tf.layers.gru>;
+
+/**
+ * tfjs's RNN layer leaves its cell's regularization losses out of training
+ * (the cell, which owns the weights and their regularizers, is not one of the
+ * model's layers), where Keras adds them to the loss: the layer reports them
+ * as its own.
+ */
+function withCellLosses<L extends RecurrentLayer>(layer: L): L {
+  const own = layer.calculateLosses.bind(layer);
+  layer.calculateLosses = () => [...own(), ...layer.cell.calculateLosses()];
+  return layer;
 }
 
 /**
@@ -95,7 +102,7 @@ export const LSTM = defineLayer({
     unit_forget_bias: z.boolean().default(true),
   }),
   infer: inferRecurrent('LSTM', 4),
-  create: (config, base) => tf.layers.lstm({ ...base, ...recurrentArgs(config), unitForgetBias: config.unit_forget_bias }),
+  create: (config, base) => withCellLosses(tf.layers.lstm({ ...base, ...recurrentArgs(config), unitForgetBias: config.unit_forget_bias })),
 });
 
 /**
@@ -118,5 +125,5 @@ export const GRU = defineLayer({
       }),
   }),
   infer: inferRecurrent('GRU', 3),
-  create: (config, base) => tf.layers.gru({ ...base, ...recurrentArgs(config) }),
+  create: (config, base) => withCellLosses(tf.layers.gru({ ...base, ...recurrentArgs(config) })),
 });
