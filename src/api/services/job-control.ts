@@ -4,9 +4,8 @@ import { jobStatusEvent, type JobEvent, type JobRecord } from '../../jobs/record
 import { JobStatusSchema, isTerminal } from '../../jobs/status.js';
 import { releaseJobDataset } from '../../registry/dataset-loader.js';
 import type { Tenant } from '../../registry/tenants.js';
+import { openEventStream } from '../sse.js';
 import { ownJob } from './owned.js';
-
-const HEARTBEAT_MS = 15_000;
 
 /** A status from an event's data, which is loosely typed on the wire. */
 function endsStream(status: unknown): boolean {
@@ -46,48 +45,26 @@ export async function cancelJob(deps: Pick<FastifyInstance, 'jobs' | 'queue' | '
  */
 export async function streamJobEvents(deps: Pick<FastifyInstance, 'jobs' | 'jobEvents'>, tenant: Tenant, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   await ownJob(deps, tenant, id);
-  const raw = reply.raw;
+  const stream = openEventStream(request, reply);
   let lastEpoch = 0;
-  let closed = false;
-  const subscription: { unsubscribe?: () => Promise<void> } = {};
-  const write = (event: string, data: unknown) => {
-    if (!closed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  };
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    clearInterval(heartbeat);
-    void subscription.unsubscribe?.();
-    raw.end();
-  };
   const onEvent = (event: JobEvent) => {
     if (event.type === 'epoch') {
       const epoch = Number(event.data.epoch);
       if (epoch <= lastEpoch) return;
       lastEpoch = epoch;
     }
-    write(event.type, event.data);
-    if (event.type === 'status' && endsStream(event.data.status)) close();
+    stream.send(event.type, event.data);
+    if (event.type === 'status' && endsStream(event.data.status)) stream.close();
   };
-
-  reply.hijack();
-  // Headers the hooks set so far (CORS, security, request id) go out with the stream.
-  raw.writeHead(200, {
-    ...(reply.getHeaders() as Record<string, string | number | string[]>),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-  });
-  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-  request.raw.on('close', close);
   // Subscribe before reading the record, so nothing falls between the two.
-  subscription.unsubscribe = await deps.jobEvents.subscribe(id, onEvent);
-  if (closed) return subscription.unsubscribe();
+  await stream.onClose(await deps.jobEvents.subscribe(id, onEvent));
+  if (stream.closed) return;
   const job = await deps.jobs.get(id);
-  write('status', jobStatusEvent(job).data);
+  stream.send('status', jobStatusEvent(job).data);
   const epochs = Object.values(job.history)[0]?.length ?? 0;
   for (let i = 0; i < epochs; i++) {
     const logs = Object.fromEntries(Object.entries(job.history).map(([key, values]) => [key, values[i] ?? null]));
     onEvent({ type: 'epoch', data: { epoch: i + 1, epochs: job.progress.epochs, logs } });
   }
-  if (isTerminal(job.status)) close();
+  if (isTerminal(job.status)) stream.close();
 }

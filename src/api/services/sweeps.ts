@@ -9,6 +9,7 @@ import { checkDistributions, checkPathsExist, describePoint, edgePoints, gridPoi
 import { spaceRoot, trialArguments, type SweepBase } from '../../sweeps/trial.js';
 import { ownedBy, visibleTo, type Tenant } from '../../registry/tenants.js';
 import type { CreateSweep } from '../schemas/sweeps.js';
+import { openEventStream } from '../sse.js';
 import { cancelJob } from './job-control.js';
 import { checkTraining, describeData, type DataFacts } from './jobs.js';
 import { createModel } from './models.js';
@@ -192,8 +193,6 @@ export async function promoteSweep(deps: Deps, tenant: Tenant, id: string): Prom
   return view;
 }
 
-const HEARTBEAT_MS = 15_000;
-
 /**
  * Server-Sent Events for one sweep: its status and every trial as they now
  * stand, then live `trial` (a trial queued, started or ended), `epoch` (a
@@ -202,37 +201,18 @@ const HEARTBEAT_MS = 15_000;
  */
 export async function streamSweepEvents(deps: Pick<Deps, 'sweeps'>, tenant: Tenant, id: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   await ownSweep(deps, tenant, id);
-  const raw = reply.raw;
-  let closed = false;
-  const subscription: { unsubscribe?: () => Promise<void> } = {};
-  const write = (event: SweepEvent) => {
-    if (!closed) raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
-  };
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    clearInterval(heartbeat);
-    void subscription.unsubscribe?.();
-    raw.end();
-  };
+  const stream = openEventStream(request, reply);
+  const write = (event: SweepEvent) => stream.send(event.type, event.data);
   const ends = (event: SweepEvent) => event.type === 'status' && event.data.status !== 'running';
-  reply.hijack();
-  raw.writeHead(200, {
-    ...(reply.getHeaders() as Record<string, string | number | string[]>),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-  });
-  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-  request.raw.on('close', close);
   // Subscribe before reading the sweep, so nothing falls between the two.
-  subscription.unsubscribe = await deps.sweeps.subscribe(id, (event) => {
+  await stream.onClose(await deps.sweeps.subscribe(id, (event) => {
     write(event);
-    if (ends(event)) close();
-  });
-  if (closed) return subscription.unsubscribe();
+    if (ends(event)) stream.close();
+  }));
+  if (stream.closed) return;
   const view = await getSweep(deps, tenant, id);
   for (const trial of view.trials) write(trialEvent(trial));
   const status = sweepStatusEvent(view);
   write(status);
-  if (ends(status)) close();
+  if (ends(status)) stream.close();
 }
