@@ -1,6 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { SlotOptimizer } from './slot-optimizer.js';
 
+type AdamHyperparameters = {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+};
+
+type AdadeltaHyperparameters = {
+  learningRate: number;
+  rho: number;
+  epsilon: number;
+};
+
 /**
  * Keras 3's Adam. tfjs's AdamOptimizer adds ε to the bias-corrected √v̂;
  * Keras 3 (and TensorFlow's ApplyAdam, which the graph engine runs) adds it
@@ -11,32 +24,24 @@ import { SlotOptimizer } from './slot-optimizer.js';
  *
  * Its saved state is laid out as tfjs's Adam lays out its own.
  */
-export class KerasAdam extends SlotOptimizer {
+export class KerasAdam extends SlotOptimizer<AdamHyperparameters> {
   static get className(): string {
     return 'Adam';
   }
 
-  constructor(
-    private readonly learningRate: number,
-    private readonly beta1: number,
-    private readonly beta2: number,
-    private readonly epsilon: number,
-  ) {
-    super(['m', 'v']);
+  constructor(hyperparameters: AdamHyperparameters) {
+    super(['m', 'v'], hyperparameters);
   }
 
   protected update(value: tf.Variable, g: tf.Tensor, slots: tf.Variable[], step: number): void {
     const [m, v] = slots as [tf.Variable, tf.Variable];
-    const newM = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
-    const newV = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+    const { learningRate, beta1, beta2, epsilon } = this.hyperparameters;
+    const newM = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+    const newV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
     m.assign(newM);
     v.assign(newV);
-    const alpha = (this.learningRate * Math.sqrt(1 - this.beta2 ** step)) / (1 - this.beta1 ** step);
-    value.assign(tf.sub(value, tf.mul(tf.div(newM, tf.add(tf.sqrt(newV), this.epsilon)), alpha)));
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    const alpha = (learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
+    value.assign(tf.sub(value, tf.mul(tf.div(newM, tf.add(tf.sqrt(newV), epsilon)), alpha)));
   }
 }
 
@@ -49,31 +54,23 @@ export class KerasAdam extends SlotOptimizer {
  *
  * Its saved state is laid out as tfjs's Adadelta lays out its own.
  */
-export class KerasAdadelta extends SlotOptimizer {
+export class KerasAdadelta extends SlotOptimizer<AdadeltaHyperparameters> {
   static get className(): string {
     return 'Adadelta';
   }
 
-  constructor(
-    private readonly learningRate: number,
-    private readonly rho: number,
-    private readonly epsilon: number,
-  ) {
-    super(['accum_grad', 'accum_var']);
+  constructor(hyperparameters: AdadeltaHyperparameters) {
+    super(['accum_grad', 'accum_var'], hyperparameters);
   }
 
   protected update(value: tf.Variable, g: tf.Tensor, slots: tf.Variable[]): void {
     const [grads, updates] = slots as [tf.Variable, tf.Variable];
-    const { rho, epsilon } = this;
+    const { learningRate, rho, epsilon } = this.hyperparameters;
     const a = tf.add(tf.mul(grads, rho), tf.mul(tf.square(g), 1 - rho));
     const delta = tf.neg(tf.div(tf.mul(tf.sqrt(tf.add(updates, epsilon)), g), tf.sqrt(tf.add(a, epsilon))));
     grads.assign(a);
     updates.assign(tf.add(tf.mul(updates, rho), tf.mul(tf.square(delta), 1 - rho)));
-    value.assign(tf.add(value, tf.mul(delta, this.learningRate)));
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, rho: this.rho, epsilon: this.epsilon };
+    value.assign(tf.add(value, tf.mul(delta, learningRate)));
   }
 }
 
@@ -84,31 +81,28 @@ export class KerasAdadelta extends SlotOptimizer {
  *
  *   m ← β₁·m + (1−β₁)·g;  u ← max(β₂·u, |g|);  w ← w − lr·m / ((1−β₁ᵗ)·(u + ε))
  */
-export class KerasAdamax extends SlotOptimizer {
+export class KerasAdamax extends SlotOptimizer<AdamHyperparameters> {
   static get className(): string {
     return 'Adamax';
   }
 
-  constructor(
-    private readonly learningRate: number,
-    private readonly beta1: number,
-    private readonly beta2: number,
-    private readonly epsilon: number,
-  ) {
-    super(['m', 'v']);
+  constructor(hyperparameters: AdamHyperparameters) {
+    super(['m', 'v'], hyperparameters);
   }
 
   protected update(value: tf.Variable, g: tf.Tensor, slots: tf.Variable[], step: number): void {
     const [m, u] = slots as [tf.Variable, tf.Variable];
-    const newM = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
-    const newU = tf.maximum(tf.mul(u, this.beta2), tf.abs(g));
+    const { learningRate, beta1, beta2, epsilon } = this.hyperparameters;
+    const newM = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+    const newU = tf.maximum(tf.mul(u, beta2), tf.abs(g));
     m.assign(newM);
     u.assign(newU);
-    const scale = this.learningRate / (1 - this.beta1 ** step);
-    value.assign(tf.sub(value, tf.mul(tf.div(newM, tf.add(newU, this.epsilon)), scale)));
+    const scale = learningRate / (1 - beta1 ** step);
+    value.assign(tf.sub(value, tf.mul(tf.div(newM, tf.add(newU, epsilon)), scale)));
   }
 
+  // tfjs's Adamax names a decay it does not apply; its config carries it as 0.
   override getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, decay: 0 };
+    return { ...super.getConfig(), decay: 0 };
   }
 }

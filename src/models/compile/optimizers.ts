@@ -83,7 +83,7 @@ const OPTIMIZERS: readonly OptimizerEntry[] = [
       amsgrad: z.literal(false, { error: 'amsgrad is not supported by TensorFlow.js' }).default(false),
     }),
     // tfjs's Adam adds epsilon after the bias correction, Keras 3 before it.
-    create: (o) => new KerasAdam(o.learning_rate, o.beta_1, o.beta_2, o.epsilon),
+    create: (o) => new KerasAdam({ learningRate: o.learning_rate, beta1: o.beta_1, beta2: o.beta_2, epsilon: o.epsilon }),
   }),
   defineOptimizer({
     aliases: ['rmsprop', 'RMSprop'],
@@ -117,7 +117,7 @@ const OPTIMIZERS: readonly OptimizerEntry[] = [
       epsilon: Epsilon,
     }),
     // tfjs's Adadelta divides by the accumulator from before the step's update, Keras 3 by the updated one.
-    create: (o) => new KerasAdadelta(o.learning_rate, o.rho, o.epsilon),
+    create: (o) => new KerasAdadelta({ learningRate: o.learning_rate, rho: o.rho, epsilon: o.epsilon }),
   }),
   defineOptimizer({
     aliases: ['adamax', 'Adamax'],
@@ -128,7 +128,7 @@ const OPTIMIZERS: readonly OptimizerEntry[] = [
       epsilon: Epsilon,
     }),
     // tfjs's Adamax cannot export its state for a checkpoint.
-    create: (o) => new KerasAdamax(o.learning_rate, o.beta_1, o.beta_2, o.epsilon),
+    create: (o) => new KerasAdamax({ learningRate: o.learning_rate, beta1: o.beta_1, beta2: o.beta_2, epsilon: o.epsilon }),
   }),
 ];
 

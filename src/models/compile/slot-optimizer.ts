@@ -14,13 +14,16 @@ interface Slot {
  * names, for the optimizers whose update rule the service writes itself (as
  * Keras 3 writes it). Its state is saved as tfjs's optimizers save theirs: the
  * iteration count, then every weight's first slot, then every weight's second,
- * each named `<weight>/<slot>`.
+ * each named `<weight>/<slot>`. Its config is its hyperparameters.
  */
-export abstract class SlotOptimizer extends tf.Optimizer {
+export abstract class SlotOptimizer<Hyperparameters extends Record<string, number>> extends tf.Optimizer {
   /** slots[k][i]: slot `slotNames[k]` of the i-th weight. */
   private slots: Slot[][];
 
-  protected constructor(private readonly slotNames: readonly string[]) {
+  protected constructor(
+    private readonly slotNames: readonly string[],
+    protected readonly hyperparameters: Hyperparameters,
+  ) {
     super();
     this.slots = slotNames.map(() => []);
   }
@@ -47,6 +50,10 @@ export abstract class SlotOptimizer extends tf.Optimizer {
       tf.tidy(() => this.update(value, gradient, slots, step));
     });
     this.incrementIterations();
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...this.hyperparameters };
   }
 
   override dispose(): void {
