@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { loadDataset } from '../../src/registry/dataset-loader.js';
 import { startService, type TestService } from '../support/service.js';
+import { uploadWatchingHealth } from '../support/upload-watch.js';
 
 const FEATURES = 8;
 const ROWS = 1_000_000;
@@ -50,48 +49,16 @@ after(async () => {
 
 test('a large CSV is parsed off the event loop: /healthz answers throughout, memory stays bounded', async (t) => {
   const size = statSync(file).size;
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  let bodySent = false;
-  const body = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  body.on('end', () => (bodySent = true));
-
-  let done = false;
-  const uploading = fetch(`${service.url}/v1/datasets/csv?name=large&target=kind`, {
-    method: 'POST',
-    body: Readable.toWeb(body) as ReadableStream<Uint8Array>,
-    headers: { 'content-type': 'text/csv' },
-    duplex: 'half',
-  } as RequestInit).finally(() => (done = true));
-
-  // Answers that came while the server had the whole body, so while it was parsing and storing it.
-  let answersWhileParsing = 0;
-  let answers = 0;
-  let maxLatency = 0;
-  while (!done) {
-    const startedAfterBody = bodySent;
-    const started = performance.now();
-    const health = await fetch(`${service.url}/healthz`);
-    assert.equal(health.status, 200);
-    await health.arrayBuffer();
-    maxLatency = Math.max(maxLatency, performance.now() - started);
-    answers++;
-    if (startedAfterBody && !done) answersWhileParsing++;
-    peak = Math.max(peak, process.memoryUsage().rss);
-    await sleep(5);
-  }
-  const response = await uploading;
-  const uploaded = (await response.json()) as { id: string; rows: number; x_shape: number[]; y_shape: number[]; class_names: string[] };
-  peak = Math.max(peak, process.memoryUsage().rss);
-  const growthMb = (peak - baseline) / 2 ** 20;
+  const upload = await uploadWatchingHealth(`${service.url}/v1/datasets/csv?name=large&target=kind`, file, 'text/csv');
+  const uploaded = upload.body as { id: string; rows: number; x_shape: number[]; y_shape: number[]; class_names: string[] };
   t.diagnostic(
-    `${(size / 2 ** 20).toFixed(1)} MB CSV: /healthz answered ${answers} times (${answersWhileParsing} after the body was sent), ` +
-      `slowest ${maxLatency.toFixed(1)} ms; RSS grew ${growthMb.toFixed(0)} MB at most`,
+    `${(size / 2 ** 20).toFixed(1)} MB CSV: /healthz answered ${upload.answers} times (${upload.answersWhileParsing} after the body was sent), ` +
+      `slowest ${upload.maxLatencyMs.toFixed(1)} ms; RSS grew ${upload.rssGrowthMb.toFixed(0)} MB at most`,
   );
 
-  assert.equal(response.status, 201, JSON.stringify(uploaded));
-  assert.ok(answersWhileParsing >= 10, `/healthz answered only ${answersWhileParsing} times while the upload was parsed`);
-  assert.ok(growthMb < RSS_GROWTH_BOUND_MB, `RSS grew ${growthMb.toFixed(0)} MB for a ${(size / 2 ** 20).toFixed(0)} MB file`);
+  assert.equal(upload.status, 201, JSON.stringify(uploaded));
+  assert.ok(upload.answersWhileParsing >= 10, `/healthz answered only ${upload.answersWhileParsing} times while the upload was parsed`);
+  assert.ok(upload.rssGrowthMb < RSS_GROWTH_BOUND_MB, `RSS grew ${upload.rssGrowthMb.toFixed(0)} MB for a ${(size / 2 ** 20).toFixed(0)} MB file`);
 
   assert.equal(uploaded.rows, ROWS);
   assert.deepEqual(uploaded.x_shape, [FEATURES]);
