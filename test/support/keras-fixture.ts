@@ -8,6 +8,7 @@ import { FitSchema } from '../../src/jobs/contract.js';
 import { buildModel, parseModelDefinition, planModel, type ModelDefinition } from '../../src/models/index.js';
 import type { SavedTensor } from '../../src/worker/checkpoint.js';
 import { train } from '../../src/worker/train.js';
+import { assertClose } from './graph.js';
 
 // The fixtures that Keras 3 itself wrote (scripts/make-keras-*-fixtures.py): a model definition, data, the
 // initial weights, the history of the first steps (one whole-data batch each) and the weights after them.
@@ -38,14 +39,26 @@ export interface StepsResult {
 
 const LIMITS = { maxParams: 1e6, maxLayers: 10 };
 
+type StoredCase = Omit<FixtureCase, 'metrics'> & ({ metrics: Record<string, number[]> } | { accuracy: number[] });
+
 export function readFixture(file: string): FixtureCase[] {
-  return (JSON.parse(readFileSync(new URL(`../fixtures/graph/${file}`, import.meta.url), 'utf8')) as { cases: FixtureCase[] }).cases;
+  const { cases } = JSON.parse(readFileSync(new URL(`../fixtures/graph/${file}`, import.meta.url), 'utf8')) as { cases: StoredCase[] };
+  // The first fixture, keras-steps.json, gives its one metric as a field of its own.
+  return cases.map((c) => ('metrics' in c ? c : { ...c, metrics: { accuracy: c.accuracy } }));
 }
 
 function weightOf(weights: FixtureWeight[], layer: string, name: string): FixtureWeight {
   const weight = weights.find((w) => w.layer === layer && w.weight === name);
   assert.ok(weight, `the fixture has no ${layer}/${name}`);
   return weight;
+}
+
+/** Every weight the engine holds is within 1e-5 + 1e-3 relative of Keras's after the last step. */
+export function assertFinalWeights(result: StepsResult, c: FixtureCase): void {
+  for (const [name, value] of result.weights) {
+    const [layer, weight] = name.split('/') as [string, string];
+    assertClose(value, weightOf(c.final_weights, layer, weight).data, 1e-5, 1e-3, name);
+  }
 }
 
 /** The fixture's steps on the graph engine, from its initial weights. */
