@@ -5,28 +5,16 @@ import { pino } from 'pino';
 import type { CreateJobInput, JobFilter, JobStore } from '../../src/jobs/job-store.js';
 import type { JobStatus } from '../../src/jobs/status.js';
 import { registryKeys } from '../../src/registry/keys.js';
-import { createRedisStores, type Stores } from '../../src/registry/stores.js';
 import { removeExpiredJobs } from '../../src/worker/sweep.js';
-import { useTestRedis, type TestRedis } from '../support/redis.js';
+import { useTestStores, type TestStores } from '../support/stores.js';
 
-let redis: TestRedis;
-const opened: Stores[] = [];
-let n = 0;
-
-function storesAt(prefix: string): Stores {
-  const stores = createRedisStores({ redis: redis.client, prefix });
-  opened.push(stores);
-  return stores;
-}
+let registry: TestStores;
 
 before(async () => {
-  redis = await useTestRedis();
+  registry = await useTestStores();
 });
 
-after(async () => {
-  for (const stores of opened) await stores.close();
-  await redis.cleanup();
-});
+after(() => registry.cleanup());
 
 const BACKEND = { name: 'cpu', tensorflow_version: null };
 const INPUT: CreateJobInput = {
@@ -72,7 +60,7 @@ async function walk(jobs: JobStore, filter: JobFilter, limit: number): Promise<s
 
 /** The commands that name `prefix`'s keys, sent while `work` runs, as MONITOR reports them. */
 async function commandsDuring(prefix: string, work: () => Promise<unknown>): Promise<string[][]> {
-  const watcher = new Redis(redis.url);
+  const watcher = new Redis(registry.redis.url);
   const monitor = await watcher.monitor();
   const marker = `${prefix}:monitor-marker`;
   const seen: string[][] = [];
@@ -85,7 +73,7 @@ async function commandsDuring(prefix: string, work: () => Promise<unknown>): Pro
   try {
     await work();
     // MONITOR reports in the order the server runs commands: once the marker is in, everything before it is.
-    await redis.client.exists(marker);
+    await registry.redis.client.exists(marker);
     await markerReported;
   } finally {
     monitor.disconnect();
@@ -96,8 +84,8 @@ async function commandsDuring(prefix: string, work: () => Promise<unknown>): Pro
 
 describe('finished jobs by status', () => {
   it('pages through each finished status completely, disjointly and newest first, reading only its own index', async () => {
-    const prefix = `${redis.prefix}:${n++}`;
-    const { jobs } = storesAt(prefix);
+    const prefix = registry.newPrefix();
+    const { jobs } = registry.open({ prefix });
     const made = await makeJobs(jobs, 210);
     for (const status of FINISHED) {
       const pages = await walk(jobs, { status }, 7);
@@ -117,8 +105,8 @@ describe('finished jobs by status', () => {
   });
 
   it('keeps the indexes in step when retention removes finished jobs', async () => {
-    const prefix = `${redis.prefix}:${n++}`;
-    const { jobs } = storesAt(prefix);
+    const prefix = registry.newPrefix();
+    const { jobs } = registry.open({ prefix });
     const keys = registryKeys(prefix);
     const old = await makeJobs(jobs, 35);
     const cutoff = Date.now() + 1;
@@ -129,22 +117,22 @@ describe('finished jobs by status', () => {
     assert.deepEqual(new Set(removed), new Set(FINISHED.flatMap((status) => old[status])));
     for (const status of FINISHED) {
       assert.deepEqual((await walk(jobs, { status }, 4)).flat(), recent[status], `${status}: only the jobs kept`);
-      assert.deepEqual(await redis.client.zrevrange(keys.finishedJobs(status), 0, -1), recent[status], `${status}: the index holds no removed job`);
+      assert.deepEqual(await registry.redis.client.zrevrange(keys.finishedJobs(status), 0, -1), recent[status], `${status}: the index holds no removed job`);
     }
     // The jobs still active were never in a finished index, and stay in the active one.
-    assert.equal(await redis.client.zcard(keys.activeJobs), old.queued.length + old.running.length + recent.queued.length + recent.running.length);
+    assert.equal(await registry.redis.client.zcard(keys.activeJobs), old.queued.length + old.running.length + recent.queued.length + recent.running.length);
   });
 
   it('indexes once the jobs that finished before the indexes existed', async () => {
-    const prefix = `${redis.prefix}:${n++}`;
-    const made = await makeJobs(storesAt(prefix).jobs, 28);
+    const prefix = registry.newPrefix();
+    const made = await makeJobs(registry.open({ prefix }).jobs, 28);
     const keys = registryKeys(prefix);
     // As a Redis written before the indexes: the same records, no finished index, no marker.
-    await redis.client.del(...FINISHED.map((status) => keys.finishedJobs(status)), keys.finishedJobsIndexed);
+    await registry.redis.client.del(...FINISHED.map((status) => keys.finishedJobs(status)), keys.finishedJobsIndexed);
 
-    const { jobs } = storesAt(prefix);
+    const { jobs } = registry.open({ prefix });
     for (const status of FINISHED) assert.deepEqual((await walk(jobs, { status }, 3)).flat(), made[status], status);
-    assert.equal(await redis.client.exists(keys.finishedJobsIndexed), 1);
+    assert.equal(await registry.redis.client.exists(keys.finishedJobsIndexed), 1);
     // A job finishing after the backfill lands in its index through its transition.
     const later = await jobs.create(INPUT);
     await jobs.cancel((await jobs.start(later.id, BACKEND)).id);

@@ -2,28 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CreateJobInput, JobFilter } from '../../src/jobs/job-store.js';
 import { registryKeys } from '../../src/registry/keys.js';
-import { createRedisStores, type Stores } from '../../src/registry/stores.js';
-import { useTestRedis, type TestRedis } from '../support/redis.js';
+import { useTestStores, type TestStores } from '../support/stores.js';
 
-let redis: TestRedis;
-const opened: Stores[] = [];
-let n = 0;
-
-function freshStores(): { stores: Stores; prefix: string } {
-  const prefix = `${redis.prefix}:${n++}`;
-  const stores = createRedisStores({ redis: redis.client, prefix });
-  opened.push(stores);
-  return { stores, prefix };
-}
+let registry: TestStores;
 
 before(async () => {
-  redis = await useTestRedis();
+  registry = await useTestStores();
 });
 
-after(async () => {
-  for (const stores of opened) await stores.close();
-  await redis.cleanup();
-});
+after(() => registry.cleanup());
 
 const BACKEND = { name: 'cpu', tensorflow_version: null };
 const MODEL_A = 'mdl_aaaaaaaaaaaa';
@@ -41,8 +28,7 @@ function jobInput(overrides: Partial<CreateJobInput> = {}): CreateJobInput {
 
 describe("a tenant's jobs in the job store", () => {
   it('stores the tenant, null for none, and lists and pages each tenant alone, newest first', async () => {
-    const { stores } = freshStores();
-    const { jobs } = stores;
+    const { jobs } = registry.open();
     const byTenant: Record<string, string[]> = { acme: [], globex: [], none: [] };
     const completed: string[] = [];
     // acme's jobs are few among many, so a page of acme's walks past others' jobs.
@@ -87,20 +73,20 @@ describe("a tenant's jobs in the job store", () => {
   });
 
   it("deleting a finished job takes it out of its tenant's index", async () => {
-    const { stores, prefix } = freshStores();
-    const { jobs } = stores;
+    const prefix = registry.newPrefix();
+    const { jobs } = registry.open({ prefix });
     const keys = registryKeys(prefix);
     const kept = await jobs.create(jobInput({ tenant: 'acme' }));
     const gone = await jobs.create(jobInput({ tenant: 'acme' }));
     const untenanted = await jobs.create(jobInput());
-    assert.deepEqual(await redis.client.zrange(keys.tenantJobs('acme'), 0, '-1'), [kept.id, gone.id]);
+    assert.deepEqual(await registry.redis.client.zrange(keys.tenantJobs('acme'), 0, '-1'), [kept.id, gone.id]);
     for (const job of [gone, untenanted]) {
       await jobs.start(job.id, BACKEND);
       await jobs.fail(job.id, { code: 'training_error', message: 'diverged' });
       await jobs.delete(job.id);
     }
-    assert.deepEqual(await redis.client.zrange(keys.tenantJobs('acme'), 0, '-1'), [kept.id]);
+    assert.deepEqual(await registry.redis.client.zrange(keys.tenantJobs('acme'), 0, '-1'), [kept.id]);
     assert.deepEqual((await jobs.page({ tenant: 'acme' }, { limit: 5 })).jobs.map((j) => j.id), [kept.id]);
-    assert.equal(await redis.client.exists(keys.none), 0, 'a job of no tenant writes no tenant index');
+    assert.equal(await registry.redis.client.exists(keys.none), 0, 'a job of no tenant writes no tenant index');
   });
 });

@@ -5,28 +5,16 @@ import type { CreateJobInput } from '../../src/jobs/job-store.js';
 import type { JobEvent } from '../../src/jobs/record.js';
 import type { CreateDatasetInput } from '../../src/registry/dataset-store.js';
 import { newId } from '../../src/registry/ids.js';
-import { createRedisStores, type Stores } from '../../src/registry/stores.js';
-import { useTestRedis, type TestRedis } from '../support/redis.js';
+import type { Stores } from '../../src/registry/stores.js';
+import { useTestStores, type TestStores } from '../support/stores.js';
 
-let redis: TestRedis;
-const opened: Stores[] = [];
-let n = 0;
-
-/** Stores under a prefix of their own, so tests see only their own records. */
-function freshStores(onError?: (error: unknown) => void): Stores {
-  const stores = createRedisStores({ redis: redis.client, prefix: `${redis.prefix}:${n++}`, ...(onError ? { onError } : {}) });
-  opened.push(stores);
-  return stores;
-}
+let registry: TestStores;
 
 before(async () => {
-  redis = await useTestRedis();
+  registry = await useTestStores();
 });
 
-after(async () => {
-  for (const stores of opened) await stores.close();
-  await redis.cleanup();
-});
+after(() => registry.cleanup());
 
 const isNotFound = (error: unknown) => error instanceof NotFoundError && error.status === 404;
 const isConflict = (error: unknown) => error instanceof ConflictError && error.status === 409;
@@ -79,7 +67,7 @@ function collect<T>(count: number): { items: T[]; push: (item: T) => void; done:
 
 describe('datasets', () => {
   it('creates, finds, lists and deletes datasets', async () => {
-    const { datasets } = freshStores();
+    const { datasets } = registry.open();
     const iris = await datasets.create(datasetInput('my-iris'));
     assert.match(iris.id, /^ds_/);
     assert.deepEqual(await datasets.get(iris.id), iris);
@@ -107,7 +95,7 @@ describe('datasets', () => {
   });
 
   it('refuses to delete a dataset a queued or running job uses', async () => {
-    const { datasets, jobs } = freshStores();
+    const { datasets, jobs } = registry.open();
     const ds = await datasets.create(datasetInput('used'));
     const job = await jobs.create(jobInput({ dataset: { kind: 'stored', id: ds.id } }));
     await jobs.create(jobInput());
@@ -126,7 +114,7 @@ describe('datasets', () => {
 
 describe('jobs', () => {
   it('records the engine of a running job, and forgets it when the job starts afresh', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     const job = await jobs.create(jobInput());
     await assert.rejects(jobs.setEngine(job.id, 'graph', null), isConflict);
     await jobs.start(job.id, BACKEND);
@@ -141,7 +129,7 @@ describe('jobs', () => {
   });
 
   it('creates a queued job and reads it back', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     const job = await jobs.create(jobInput({ preprocessing: { standardize: true } }));
     assert.match(job.id, /^job_/);
     assert.equal(job.status, 'queued');
@@ -163,7 +151,7 @@ describe('jobs', () => {
   });
 
   it('takes an id chosen beforehand, and the epochs from fit', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     const id = newId('job');
     const job = await jobs.create({ ...jobInput({ fit: { epochs: 7, batch_size: 32, validation_split: 0, shuffle: true } }), id });
     assert.equal(job.id, id);
@@ -174,7 +162,8 @@ describe('jobs', () => {
   });
 
   it('starts an attempt afresh or from a checkpoint\'s epoch, and ends a job once', async () => {
-    const { jobs } = freshStores();
+    const prefix = registry.newPrefix();
+    const { jobs } = registry.open({ prefix });
     const job = await jobs.create(jobInput());
     const backend = { name: 'tensorflow', tensorflow_version: '2.21.0', tfjs_version: '4.22.0' };
     const running = await jobs.start(job.id, backend);
@@ -202,11 +191,11 @@ describe('jobs', () => {
     assert.deepEqual(failed.error, { code: 'training_error', message: 'boom' });
     assert.ok(failed.finished_at);
     await assert.rejects(jobs.start('job_nope', backend), isNotFound);
-    assert.equal(await redis.client.exists(`${redis.prefix}:${n - 1}:job:job_nope`), 0);
+    assert.equal(await registry.redis.client.exists(`${prefix}:job:job_nope`), 0);
   });
 
   it('refuses every move the transition table does not list, leaving the job as it was', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     const queued = await jobs.create(jobInput());
     await assert.rejects(jobs.complete(queued.id, 1), isConflict);
     await assert.rejects(jobs.handBack(queued.id), isConflict);
@@ -228,7 +217,7 @@ describe('jobs', () => {
   });
 
   it('lets exactly one of a worker start and an API cancel of a queued job win', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     for (let round = 0; round < 10; round++) {
       const job = await jobs.create(jobInput());
       const results = await Promise.allSettled([jobs.start(job.id, BACKEND), jobs.cancelQueued(job.id)]);
@@ -239,7 +228,7 @@ describe('jobs', () => {
   });
 
   it('keeps both writers’ fields when the worker and the API write at once', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     for (let round = 0; round < 10; round++) {
       const job = await jobs.create(jobInput({ fit: { epochs: 20, batch_size: 32, validation_split: 0, shuffle: true } }));
       await jobs.start(job.id, BACKEND);
@@ -263,7 +252,7 @@ describe('jobs', () => {
   });
 
   it('builds the history epoch by epoch, and publishes each epoch', async () => {
-    const { jobs, events } = freshStores();
+    const { jobs, events } = registry.open();
     const job = await jobs.create(jobInput());
     await jobs.start(job.id, BACKEND);
     const heard = collect<JobEvent>(2);
@@ -282,7 +271,7 @@ describe('jobs', () => {
   });
 
   it('records an epoch once when its write comes again, as one resent after a reconnect does', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     const job = await jobs.create(jobInput());
     await jobs.start(job.id, BACKEND);
     await jobs.appendEpoch(job.id, { epoch: 1, epochs: 3 }, { loss: 0.9 });
@@ -295,7 +284,7 @@ describe('jobs', () => {
   });
 
   it('publishes a status event with every transition', async () => {
-    const { jobs, events } = freshStores();
+    const { jobs, events } = registry.open();
     const job = await jobs.create(jobInput());
     const heard = collect<JobEvent>(3);
     const stop = await events.subscribe(job.id, heard.push);
@@ -314,7 +303,7 @@ describe('jobs', () => {
   });
 
   it('lists jobs newest first, by status and by model', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     const modelId = 'mdl_bbbbbbbbbbbb';
     const a = await jobs.create(jobInput({ model_id: modelId, model_name: 'm' }));
     const b = await jobs.create(jobInput());
@@ -337,7 +326,7 @@ describe('jobs', () => {
   });
 
   it('pages through every job once, newest first, while jobs are created during the walk', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     const existing: string[] = [];
     for (let i = 0; i < 11; i++) existing.unshift((await jobs.create(jobInput())).id);
     const seen: string[] = [];
@@ -359,7 +348,7 @@ describe('jobs', () => {
   });
 
   it('pages by status and by model, filling each page past the jobs that do not match', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     const modelId = 'mdl_cccccccccccc';
     const completed: string[] = [];
     const ofModel: string[] = [];
@@ -392,7 +381,7 @@ describe('jobs', () => {
   });
 
   it('counts jobs by status', async () => {
-    const { jobs } = freshStores();
+    const { jobs } = registry.open();
     const a = await jobs.create(jobInput());
     await jobs.create(jobInput());
     await jobs.start(a.id, BACKEND);
@@ -400,7 +389,7 @@ describe('jobs', () => {
   });
 
   it('marks a cancel request, tells the workers once, and refuses it for a finished job', async () => {
-    const { jobs, events } = freshStores();
+    const { jobs, events } = registry.open();
     const job = await jobs.create(jobInput());
     const other = await jobs.create(jobInput());
     await jobs.start(job.id, BACKEND);
@@ -432,7 +421,7 @@ async function waitFor(condition: () => boolean): Promise<void> {
 
 describe('events', () => {
   it('delivers a job’s events in publish order', async () => {
-    const { events } = freshStores();
+    const { events } = registry.open();
     const got = collect<JobEvent>(50);
     const unsubscribe = await events.subscribe('job_1', got.push);
     for (let epoch = 1; epoch <= 49; epoch++) await events.publish('job_1', { type: 'epoch', data: { epoch, logs: { loss: 1 / epoch } } });
@@ -447,7 +436,7 @@ describe('events', () => {
   });
 
   it('multiplexes subscriptions on one connection and keeps each job’s events apart', async () => {
-    const { events } = freshStores();
+    const { events } = registry.open();
     const first = collect<JobEvent>(2);
     const second = collect<JobEvent>(1);
     const otherJob = collect<JobEvent>(1);
@@ -468,7 +457,7 @@ describe('events', () => {
     await stopFirst();
     await stopOther();
     // One subscriber connection, shared; nothing subscribed once every listener left.
-    const channels = (await redis.client.pubsub('CHANNELS', `${redis.prefix}:*`)) as string[];
+    const channels = (await registry.redis.client.pubsub('CHANNELS', `${registry.redis.prefix}:*`)) as string[];
     assert.deepEqual(channels, []);
 
     const again = collect<JobEvent>(1);
@@ -480,7 +469,7 @@ describe('events', () => {
 
   it('reports a failing handler without starving the others', async () => {
     const errors: unknown[] = [];
-    const { events } = freshStores((error) => errors.push(error));
+    const { events } = registry.open({ onError: (error) => errors.push(error) });
     const good = collect<JobEvent>(1);
     await events.subscribe('job_x', () => {
       throw new Error('handler broke');
@@ -493,13 +482,13 @@ describe('events', () => {
   });
 
   it('closes only the connection it opened', async () => {
-    const prefix = `${redis.prefix}:${n}`;
-    const stores = freshStores();
+    const prefix = registry.newPrefix();
+    const stores = registry.open({ prefix });
     await stores.events.subscribe('job_c', () => {});
-    assert.equal(((await redis.client.pubsub('CHANNELS', `${prefix}:*`)) as string[]).length, 1);
+    assert.equal(((await registry.redis.client.pubsub('CHANNELS', `${prefix}:*`)) as string[]).length, 1);
     await stores.close();
-    assert.equal(await redis.client.ping(), 'PONG');
-    const channels = (await redis.client.pubsub('CHANNELS', `${prefix}:*`)) as string[];
+    assert.equal(await registry.redis.client.ping(), 'PONG');
+    const channels = (await registry.redis.client.pubsub('CHANNELS', `${prefix}:*`)) as string[];
     assert.deepEqual(channels, []);
   });
 });
