@@ -10,7 +10,6 @@ every metric's values and the weights after the last step. The tests read only t
 """
 
 import importlib.util
-import json
 import os
 import pathlib
 
@@ -18,16 +17,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from keras_fixtures import STEPS, train_case, write_fixture  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE.parent / "test" / "fixtures" / "graph" / "keras-compile-steps.json"
 
-# The dense model's data, the weights' naming and the step count are the other script's.
+# The dense model's data is the other script's.
 _spec = importlib.util.spec_from_file_location("graph_fixtures", HERE / "make-keras-graph-fixtures.py")
 graph_fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(graph_fixtures)
-STEPS = graph_fixtures.STEPS
-weights_of = graph_fixtures.weights_of
 
 
 def dense(activation):
@@ -138,29 +136,9 @@ def main():
     for name, (activation, label_kind, spec, optimizer, loss, metrics) in CASES.items():
         keras.utils.set_random_seed(7)
         model, architecture = dense(activation)
-        y = labels[label_kind]
-        # Biases start away from zero, so that the test sees them move from a known value.
-        for layer in model.layers:
-            layer.bias.assign(np.linspace(-0.1, 0.1, layer.bias.shape[0]).astype("float32"))
-        model.compile(optimizer=optimizer(), loss=loss, metrics=metrics)
-        initial = weights_of(model)
-        history = model.fit(x, y, batch_size=len(x), epochs=STEPS, shuffle=False, verbose=0)
-        cases.append(
-            {
-                "name": f"dense/{name}",
-                "definition": {"architecture": architecture, "compile": {"optimizer": spec, "loss": loss, "metrics": metrics}},
-                "x": {"shape": list(x.shape), "data": x.ravel().tolist()},
-                "y": {"shape": list(y.shape), "data": y.ravel().tolist()},
-                "initial_weights": initial,
-                "losses": [float(v) for v in history.history["loss"]],
-                "metrics": {key: [float(v) for v in history.history[key]] for key in metrics},
-                "final_weights": weights_of(model),
-            }
-        )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"keras": keras.__version__, "backend": keras.backend.backend(), "steps": STEPS}
-    OUT.write_text(json.dumps({"generated_by": "scripts/make-keras-compile-fixtures.py", **meta, "cases": cases}) + "\n")
-    print(f"wrote {OUT} ({len(cases)} cases)")
+        definition = {"architecture": architecture, "compile": {"optimizer": spec, "loss": loss, "metrics": metrics}}
+        cases.append(train_case(f"dense/{name}", model, definition, optimizer(), x, labels[label_kind]))
+    write_fixture(OUT, "scripts/make-keras-compile-fixtures.py", cases, keras=keras.__version__, backend=keras.backend.backend(), steps=STEPS)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ losses and the weights after the last step. The tests read only the committed fi
     python3 scripts/make-keras-graph-fixtures.py
 """
 
-import json
 import os
 import pathlib
 
@@ -18,9 +17,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from keras_fixtures import STEPS, start_biases, weights_of, write_fixture  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "test" / "fixtures" / "graph" / "keras-steps.json"
-STEPS = 5
 
 OPTIMIZERS = {
     "rmsprop": ({"type": "rmsprop", "learning_rate": 0.01}, lambda: keras.optimizers.RMSprop(learning_rate=0.01)),
@@ -99,13 +98,6 @@ def conv_model():
     return keras.Sequential(layers), architecture, x, y
 
 
-def weights_of(model):
-    return [
-        {"layer": w.path.split("/")[-2], "weight": w.name, "shape": list(w.shape), "data": np.asarray(w).ravel().tolist()}
-        for w in model.weights
-    ]
-
-
 def main():
     cases = []
     models = (("dense", dense_model, OPTIMIZERS), ("conv", conv_model, OPTIMIZERS), ("batchnorm", batchnorm_model, {"adam": OPTIMIZERS["adam"]}))
@@ -113,10 +105,7 @@ def main():
         for optimizer_name, (spec, optimizer) in optimizers.items():
             keras.utils.set_random_seed(7)
             model, architecture, x, y = make()
-            # Biases start away from zero, so that the test sees them move from a known value.
-            for layer in model.layers:
-                if getattr(layer, "bias", None) is not None:
-                    layer.bias.assign(np.linspace(-0.1, 0.1, layer.bias.shape[0]).astype("float32"))
+            start_biases(model)
             model.compile(optimizer=optimizer(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
             initial = weights_of(model)
             history = model.fit(x, y, batch_size=len(x), epochs=STEPS, shuffle=False, verbose=0)
@@ -135,10 +124,7 @@ def main():
                     "final_weights": weights_of(model),
                 }
             )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"keras": keras.__version__, "steps": STEPS}
-    OUT.write_text(json.dumps({"generated_by": "scripts/make-keras-graph-fixtures.py", **meta, "cases": cases}) + "\n")
-    print(f"wrote {OUT} ({len(cases)} cases)")
+    write_fixture(OUT, "scripts/make-keras-graph-fixtures.py", cases, keras=keras.__version__, steps=STEPS)
 
 
 if __name__ == "__main__":

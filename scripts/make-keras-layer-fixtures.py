@@ -13,8 +13,6 @@ their own name (an LSTM's `rec/kernel`, not its cell's). The tests read only the
     python3 scripts/make-keras-layer-fixtures.py
 """
 
-import importlib.util
-import json
 import os
 import pathlib
 
@@ -24,14 +22,10 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from keras_fixtures import STEPS, train_case, write_fixture  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE.parent / "test" / "fixtures" / "graph" / "keras-layer-steps.json"
-
-_spec = importlib.util.spec_from_file_location("graph_fixtures", HERE / "make-keras-graph-fixtures.py")
-graph_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(graph_fixtures)
-STEPS = graph_fixtures.STEPS
 
 # name → (spec, Keras optimizer, whether its update is linear in the gradient: see DenseGradientEmbedding)
 OPTIMIZERS = {
@@ -219,14 +213,6 @@ MODELS = {
 }
 
 
-def weights_of(model):
-    """Every weight by the layer that owns it (a path's second part: `sequential/rec/lstm_cell/kernel` → `rec`)."""
-    return [
-        {"layer": w.path.split("/")[1], "weight": w.name, "shape": list(w.shape), "data": np.asarray(w).ravel().tolist()}
-        for w in model.weights
-    ]
-
-
 def main():
     cases = []
     for model_name, (data, input_shape, make_layers, loss, metrics) in MODELS.items():
@@ -235,30 +221,10 @@ def main():
             keras.utils.set_random_seed(7)
             layers = make_layers(sparse_safe)
             model = keras.Sequential([keras.Input(shape=tuple(input_shape)), *(layer for layer, _ in layers)])
-            # Biases start away from zero, so that the test sees them move from a known value.
-            for weight in model.weights:
-                if weight.name == "bias":
-                    weight.assign(np.linspace(-0.1, 0.1, weight.shape[0]).astype("float32"))
-            model.compile(optimizer=optimizer(), loss=loss, metrics=metrics)
-            initial = weights_of(model)
-            history = model.fit(x, y, batch_size=len(x), epochs=STEPS, shuffle=False, verbose=0)
             architecture = {"type": "sequential", "input_shape": input_shape, "layers": [spec for _, spec in layers]}
-            cases.append(
-                {
-                    "name": f"{model_name}/{optimizer_name}",
-                    "definition": {"architecture": architecture, "compile": {"optimizer": spec, "loss": loss, "metrics": metrics}},
-                    "x": {"shape": list(x.shape), "data": x.ravel().tolist()},
-                    "y": {"shape": list(y.shape), "data": y.ravel().tolist()},
-                    "initial_weights": initial,
-                    "losses": [float(v) for v in history.history["loss"]],
-                    "metrics": {key: [float(v) for v in history.history[key]] for key in metrics},
-                    "final_weights": weights_of(model),
-                }
-            )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"keras": keras.__version__, "backend": keras.backend.backend(), "steps": STEPS}
-    OUT.write_text(json.dumps({"generated_by": "scripts/make-keras-layer-fixtures.py", **meta, "cases": cases}) + "\n")
-    print(f"wrote {OUT} ({len(cases)} cases)")
+            definition = {"architecture": architecture, "compile": {"optimizer": spec, "loss": loss, "metrics": metrics}}
+            cases.append(train_case(f"{model_name}/{optimizer_name}", model, definition, optimizer(), x, y))
+    write_fixture(OUT, "scripts/make-keras-layer-fixtures.py", cases, keras=keras.__version__, backend=keras.backend.backend(), steps=STEPS)
 
 
 if __name__ == "__main__":
