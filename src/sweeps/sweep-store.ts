@@ -64,6 +64,28 @@ export class SweepStore {
     return this.records.readMany((await this.redis.zrevrange(this.keys.sweeps, 0, -1)).map(this.keys.sweep));
   }
 
+  /** The sweeps that ended (completed or cancelled) before `cutoff`. */
+  async finishedBefore(cutoff: Date): Promise<string[]> {
+    const ended = (await this.list()).filter((sweep) => sweep.finished_at !== null && Date.parse(sweep.finished_at) < cutoff.getTime());
+    return ended.map((sweep) => sweep.id);
+  }
+
+  /**
+   * Removes an ended sweep: its record, its trials and every trace of them in
+   * the indexes. The trials' jobs are records of their own, with a retention
+   * of their own. Returns false when the sweep is gone or has not ended.
+   */
+  async delete(id: string): Promise<boolean> {
+    const sweep = await this.find(id);
+    if (!sweep?.finished_at) return false;
+    const k = this.keys;
+    const jobs = (await this.trials(id)).flatMap((trial) => (trial.job_id ? [trial.job_id] : []));
+    const multi = this.redis.multi().del(k.sweep(id), k.sweepTrials(id), k.sweepStopped(id)).zrem(k.sweeps, id).zrem(k.activeSweeps, id);
+    if (jobs.length > 0) multi.hdel(k.trialJobs, ...jobs);
+    await multi.exec();
+    return true;
+  }
+
   /** In index order. */
   async trials(id: string): Promise<Trial[]> {
     const stored = await this.redis.hvals(this.keys.sweepTrials(id));

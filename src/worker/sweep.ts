@@ -7,6 +7,7 @@ import type { ArtifactStore } from '../registry/artifacts.js';
 import type { DatasetStore } from '../registry/dataset-store.js';
 import { isId, type IdKind } from '../registry/ids.js';
 import type { ModelStore } from '../registry/model-store.js';
+import type { SweepStore } from '../sweeps/sweep-store.js';
 import { periodically, type Periodic } from './periodic.js';
 
 export interface RetentionDeps {
@@ -37,6 +38,26 @@ export async function removeExpiredJobs(deps: RetentionDeps, retentionMs: number
     removed.push(id);
   }
   if (removed.length > 0) deps.logger.info({ jobs: removed.length }, 'removed jobs past their retention');
+  return removed;
+}
+
+export interface SweepRetentionDeps {
+  sweeps: Pick<SweepStore, 'finishedBefore' | 'delete'>;
+  logger: Logger;
+}
+
+/**
+ * Removes the hyperparameter sweeps that ended more than `retentionMs` before
+ * `now` (none when it is 0), as jobs are: a sweep's record goes with the jobs of
+ * its trials. Returns the ids it removed.
+ */
+export async function removeExpiredSweeps(deps: SweepRetentionDeps, retentionMs: number, now = Date.now()): Promise<string[]> {
+  if (retentionMs === 0) return [];
+  const removed: string[] = [];
+  for (const id of await deps.sweeps.finishedBefore(new Date(now - retentionMs))) {
+    if (await deps.sweeps.delete(id)) removed.push(id);
+  }
+  if (removed.length > 0) deps.logger.info({ sweeps: removed.length }, 'removed sweeps past their retention');
   return removed;
 }
 
@@ -99,10 +120,11 @@ export interface SweepSettings {
 }
 
 /** The retention sweep, then the orphan sweep, now and every `intervalMs`; none when it is 0. */
-export function sweepPeriodically(deps: RetentionDeps & OrphanDeps, settings: SweepSettings): Periodic | undefined {
+export function sweepPeriodically(deps: RetentionDeps & SweepRetentionDeps & OrphanDeps, settings: SweepSettings): Periodic | undefined {
   if (settings.intervalMs === 0) return undefined;
   const sweep = async () => {
     await removeExpiredJobs(deps, settings.retentionMs);
+    await removeExpiredSweeps(deps, settings.retentionMs);
     await removeOrphanFiles(deps, settings.orphanGraceMs);
   };
   return periodically(sweep, settings.intervalMs, deps.logger, 'the retention and orphan sweep');

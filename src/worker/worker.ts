@@ -127,7 +127,7 @@ export async function startTrainingWorker(deps: WorkerDeps): Promise<TrainingWor
   const sweepAdvance = periodically(() => trials.unfinished(), deps.config.RECONCILE_INTERVAL_MS, deps.logger, 'advancing unfinished sweeps');
   // Not awaited: a first sweep over a long backlog must not hold up taking jobs.
   const sweeps = sweepPeriodically(
-    { models: deps.models, datasets: deps.datasets, jobs: deps.jobs, artifacts: deps.artifacts, logger: deps.logger },
+    { models: deps.models, datasets: deps.datasets, jobs: deps.jobs, sweeps: deps.sweeps, artifacts: deps.artifacts, logger: deps.logger },
     { intervalMs: deps.config.SWEEP_INTERVAL_MS, retentionMs: deps.config.JOB_RETENTION_MS, orphanGraceMs: deps.config.ORPHAN_GRACE_MS },
   );
 

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { pino } from 'pino';
 import { ConflictError } from '../../src/errors.js';
 import { parseModelDefinition } from '../../src/models/index.js';
 import { FitSchema } from '../../src/jobs/contract.js';
 import { SweepStore } from '../../src/sweeps/sweep-store.js';
+import { registryKeys } from '../../src/registry/keys.js';
+import { removeExpiredSweeps } from '../../src/worker/sweep.js';
 import { useTestRedis, type TestRedis } from '../support/redis.js';
 
 let redis: TestRedis;
@@ -57,6 +60,32 @@ test('a sweep is stored with its trials, listed and active until settled; its st
   await assert.rejects(store.transition(created.id, 'completed', ['running']), (e: unknown) => e instanceof ConflictError && /already cancelled/.test(e.message));
   await store.settled(created.id);
   assert.deepEqual(await store.active(), []);
+});
+
+test('the retention removes ended sweeps past it, with their trials and their jobs\' links, and keeps running ones', async () => {
+  const ended = await createSweep('swp_store000003');
+  const running = await createSweep('swp_store000004');
+  const [trial] = await store.trials(ended.id);
+  assert.ok(trial);
+  await store.putTrial(ended.id, { ...trial, status: 'queued', job_id: 'job_store0000003' }, 'job_store0000003');
+  await store.transition(ended.id, 'cancelled', ['running']);
+  await store.settled(ended.id);
+  const deps = { sweeps: store, logger: pino({ level: 'silent' }) };
+  const hour = 3_600_000;
+
+  assert.deepEqual(await removeExpiredSweeps(deps, hour), [], 'a sweep that ended just now is kept');
+  assert.deepEqual(await removeExpiredSweeps(deps, 0, Date.now() + 1000 * hour), [], '0 keeps sweeps forever');
+  // The first test's cancelled sweep shares this prefix, and goes too.
+  const removed = await removeExpiredSweeps(deps, hour, Date.now() + 2 * hour);
+  assert.ok(removed.includes(ended.id) && !removed.includes(running.id), JSON.stringify(removed));
+  assert.equal(await store.find(ended.id), null);
+  assert.deepEqual(await store.trials(ended.id), []);
+  assert.equal(await store.trialOfJob('job_store0000003'), null, "its trials' jobs no longer name it");
+  assert.equal(await redis.client.exists(registryKeys(redis.prefix).sweepTrials(ended.id)), 0);
+  assert.deepEqual((await store.list()).map((s) => s.id).filter((id) => [ended.id, running.id].includes(id)), [running.id], 'a running sweep stays, however old');
+  assert.equal(await store.delete(running.id), false, 'a running sweep is never removed');
+  await store.transition(running.id, 'cancelled', ['running']);
+  await store.settled(running.id);
 });
 
 test('exclusive runs one step at a time, and once more for a caller that found the sweep taken', async () => {
