@@ -63,12 +63,16 @@ export class PredictBatcher {
         data.set(request.x.data, offset);
         offset += request.x.data.length;
       }
-      const [out, outShape] = tf.tidy(() => {
-        // The graph run itself, as predictOnBatch runs it for one batch, without its slice of the whole input and concat of the one result:
-        // the callers have checked each sample's shape.
-        const y = this.model.execute(tf.tensor(data, [rows, ...sampleShape], 'float32'), this.output) as tf.Tensor;
-        return [y.dataSync() as Float32Array, y.shape.slice(1)] as const;
-      });
+      // The graph run itself, as predictOnBatch runs it for one batch, without its slice of the whole input and concat of the one result:
+      // the callers have checked each sample's shape. Only the tensor leaves tidy: tidy walks what it returns, every element of an array included.
+      const y = tf.tidy(() => this.model.execute(tf.tensor(data, [rows, ...sampleShape], 'float32'), this.output) as tf.Tensor);
+      let out: Float32Array;
+      try {
+        out = y.dataSync() as Float32Array;
+      } finally {
+        y.dispose();
+      }
+      const outShape = y.shape.slice(1);
       const rowSize = outShape.reduce((product, d) => product * d, 1);
       let start = 0;
       for (const request of group) {
