@@ -95,7 +95,7 @@ function serviceEnv(env: ServiceEnv, extra: Record<string, string> = {}): NodeJS
     LOG_LEVEL: 'warn',
     RATE_LIMIT_MAX: '0',
     // Settings the caller's environment may carry that would change what is measured: keys on /v1, a fixed metrics port;
-    // and the fixed default ports of TF Serving and gRPC, which two services on one machine cannot both take.
+    // and the fixed default ports of TF Serving and gRPC, which two services on one machine cannot both take (the API's service gets free ones).
     API_KEYS: '',
     WORKER_METRICS_PORT: '',
     TFSERVING_PORT: '0',
@@ -116,14 +116,29 @@ export async function workerCount(redisUrl: string): Promise<number> {
   }
 }
 
-/** `modelyard all` in a child process, as `npm start` runs it; resolves once the API answers and its worker listens. */
-export async function startService(env: ServiceEnv): Promise<Child & { url: string }> {
-  const port = await freePort();
-  const child = startChild('modelyard all', process.execPath, ['--import', 'tsx', 'src/main.ts', 'all'], serviceEnv(env, { PORT: String(port), HOST: '127.0.0.1' }));
+/** `count` different free ports: each probe frees its port again, so the kernel may hand one out twice. */
+async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+/** Where the service answers each protocol: the API, TensorFlow Serving's REST API, the V2 gRPC service. */
+export interface ServiceEndpoints {
+  url: string;
+  tfservingUrl: string;
+  grpcAddress: string;
+}
+
+/** `modelyard all` in a child process, as `npm start` runs it, on free ports; resolves once the API answers and its worker listens. */
+export async function startService(env: ServiceEnv): Promise<Child & ServiceEndpoints> {
+  const [port, tfservingPort, grpcPort] = await freePorts(3);
+  const ports = { PORT: String(port), TFSERVING_PORT: String(tfservingPort), GRPC_PORT: String(grpcPort), HOST: '127.0.0.1' };
+  const child = startChild('modelyard all', process.execPath, ['--import', 'tsx', 'src/main.ts', 'all'], serviceEnv(env, ports));
   const url = `http://127.0.0.1:${port}`;
   await waitFor('the API answers /readyz', child, async () => (await fetch(`${url}/readyz`)).status === 200);
   await waitFor('the worker listens', child, async () => (await workerCount(env.redisUrl)) >= 1);
-  return { ...child, url };
+  return { ...child, url, tfservingUrl: `http://127.0.0.1:${tfservingPort}`, grpcAddress: `127.0.0.1:${grpcPort}` };
 }
 
 /** Another `modelyard worker` on the same Redis and DATA_DIR; resolves once BullMQ sees `expectWorkers`. */

@@ -95,8 +95,18 @@ export interface QueueResult {
   notes: string[];
 }
 
+/**
+ * What was loaded: `predict` POST /v1/models/{m}/predict, `v2` the Open Inference Protocol's
+ * REST infer, `grpc` its gRPC ModelInfer, `tfserving` TensorFlow Serving's `:predict`, `bare`
+ * a bare Fastify route answering /v1 predict's bytes.
+ */
+export type ServingTarget = 'predict' | 'v2' | 'grpc' | 'tfserving' | 'bare';
+
+/** The protocols a new version must reach. */
+export type ServingProtocol = 'v1' | 'v2' | 'grpc' | 'tfserving';
+
 export interface LoadResult {
-  target: 'predict' | 'bare';
+  target: ServingTarget;
   instances: number;
   connections: number;
   seconds: number;
@@ -106,7 +116,18 @@ export interface LoadResult {
   p99_ms: number;
   errors: number;
   non_2xx: number;
-  response_bytes: number;
+  /** The response body's bytes; null for gRPC, whose messages are protobuf. */
+  response_bytes: number | null;
+}
+
+/** From a job's finished_at to the first answer of each protocol that names its new version. */
+export interface NewVersionDelay {
+  protocol: ServingProtocol;
+  /** What was asked until it named the new version. */
+  probe: string;
+  /** One per new version; an upper bound each: polling starts once the client has seen the job completed. */
+  delays_ms: number[];
+  max_ms: number;
 }
 
 /** Predict latency while the worker of the same `modelyard all` trains the MNIST CNN. */
@@ -125,6 +146,8 @@ export interface BusyServingResult {
 export interface ServingResult {
   model: string;
   results: LoadResult[];
+  /** Absent in reports from before the protocols were measured. */
+  new_version?: NewVersionDelay[] | null;
   during_training: BusyServingResult | null;
   notes: string[];
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchReport, RunResult } from './report-types.js';
+import type { BenchReport, RunResult, ServingTarget } from './report-types.js';
 
 const num = (value: number | null | undefined, digits = 2) => (value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits));
 
@@ -103,16 +103,29 @@ function queueSection(report: BenchReport): string {
 function servingSection(report: BenchReport): string {
   const s = report.serving;
   if (!s) return '_not run_';
+  const labels: Record<ServingTarget, string> = {
+    predict: `POST /v1/models/${s.model}/predict`,
+    v2: `POST /v2/models/${s.model}/infer (V2 REST)`,
+    grpc: 'ModelInfer (V2 gRPC)',
+    tfserving: `POST /v1/models/${s.model}:predict (TF Serving)`,
+    bare: 'bare Fastify',
+  };
   const bareFor = (instances: number, connections: number) =>
     s.results.find((r) => r.target === 'bare' && r.instances === instances && r.connections === connections);
-  return table(
+  const loads = table(
     ['target', 'instances', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'response bytes', '% of bare'],
     s.results.map((r) => {
       const bare = bareFor(r.instances, r.connections);
-      const share = r.target === 'predict' && bare ? num((r.requests_per_s / bare.requests_per_s) * 100, 1) : '';
-      return [r.target === 'predict' ? `POST /v1/models/${s.model}/predict` : 'bare Fastify', String(r.instances), String(r.connections), num(r.requests_per_s, 0), String(r.p50_ms), String(r.p99_ms), String(r.errors + r.non_2xx), String(r.response_bytes), share];
+      const share = r.target !== 'bare' && bare ? num((r.requests_per_s / bare.requests_per_s) * 100, 1) : '';
+      return [labels[r.target], String(r.instances), String(r.connections), num(r.requests_per_s, 0), String(r.p50_ms), String(r.p99_ms), String(r.errors + r.non_2xx), r.response_bytes === null ? '—' : String(r.response_bytes), share];
     }),
   );
+  if (!s.new_version) return loads;
+  const delays = table(
+    ['protocol', 'asked', 'ms after the job completed, each new version', 'max ms'],
+    s.new_version.map((d) => [d.protocol, d.probe, d.delays_ms.map((ms) => String(ms)).join(', '), num(d.max_ms, 0)]),
+  );
+  return [loads, '', "A new version, from its job's finished_at to the first answer naming it (asked from when the client saw the job completed):", '', delays].join('\n');
 }
 
 function memorySection(report: BenchReport): string {

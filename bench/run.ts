@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       );
       notes.push(...(training?.notes ?? []));
       const queue = await attempt('queue', () => runQueue({ client, sizes, env }));
-      const serving = await attempt('serving', () => runServing({ client, sizes, workDir }));
+      const serving = await attempt('serving', () => runServing({ client, sizes, workDir }, service));
       const memory = await attempt('memory', () =>
         runMemory({ client, servicePid: service.pid, sizes, mnistPeakRssMb: training?.mnistPeakRssMb ?? null }),
       );

@@ -1,9 +1,17 @@
-import type { BenchReport, Target } from './report-types.js';
+import type { BenchReport, ServingTarget, Target } from './report-types.js';
 
 export const LIMITS = {
   serviceOverTfjs: 1.1,
   queueP50Ms: 50,
-  predictShareOfBare: 0.5,
+  /** Issue 11: /v1 predict's requests per second at `servingConnections` over the bare route's, by instances per request. */
+  predictShareOfBare: { 1: 0.5, 256: 0.4 } as Record<number, number>,
+  /** Issue 11: /v1 predict p99 at 16 connections, one instance. */
+  predictP99Ms: 5,
+  predictP99Connections: 16,
+  /** Issue 11: V2 REST infer's requests per second within 10% of /v1 predict's. */
+  v2ShareOfV1: 0.9,
+  /** Issue 11: a new version served on every protocol within this long of its job completing. */
+  newVersionMs: 100,
   mnistPeakRssMb: 1536,
   /** Issue 10: the service's fit time on the graph engine over Keras's, per case. */
   graphOverKeras: { iris: 0.25, mnist_mlp: 0.5, mnist_cnn: 0.9, california_housing: 0.5 } as Record<string, number>,
@@ -47,18 +55,47 @@ export function evaluateTargets(report: Omit<BenchReport, 'targets'>): Target[] 
     met: p50 === null ? null : p50 < LIMITS.queueP50Ms,
   });
 
-  const instanceCounts = [...new Set(report.serving?.results.map((r) => r.instances) ?? [])];
-  for (const instances of instanceCounts.length ? instanceCounts : [1]) {
-    const at = (target: 'predict' | 'bare') =>
-      report.serving?.results.find((r) => r.target === target && r.instances === instances && r.connections === LIMITS.servingConnections);
-    const predict = at('predict');
-    const bare = at('bare');
+  const results = report.serving?.results ?? [];
+  const row = (target: ServingTarget, instances: number, connections: number) =>
+    results.find((r) => r.target === target && r.instances === instances && r.connections === connections);
+  const c = LIMITS.servingConnections;
+  const instanceCounts = [...new Set(results.map((r) => r.instances))];
+  for (const instances of instanceCounts.length ? instanceCounts : [1, 256]) {
+    const predict = row('predict', instances, c);
+    const bare = row('bare', instances, c);
     const share = predict && bare ? predict.requests_per_s / bare.requests_per_s : null;
+    const limit = LIMITS.predictShareOfBare[instances] ?? LIMITS.predictShareOfBare[1] ?? 0.5;
     targets.push({
-      name: `predict req/s at concurrency ${LIMITS.servingConnections}, ${instances} instance(s), vs bare Fastify`,
-      goal: `>= ${LIMITS.predictShareOfBare * 100}% of the bare route`,
+      name: `predict req/s at concurrency ${c}, ${instances} instance(s), vs bare Fastify`,
+      goal: `>= ${limit * 100}% of the bare route`,
       value: share === null ? 'not measured' : `${fixed(share * 100, 1)}% (${fixed(predict?.requests_per_s ?? 0, 0)} vs ${fixed(bare?.requests_per_s ?? 0, 0)} req/s)`,
-      met: share === null ? null : share >= LIMITS.predictShareOfBare,
+      met: share === null ? null : share >= limit,
+    });
+    const v2 = row('v2', instances, c);
+    const v2Share = v2 && predict ? v2.requests_per_s / predict.requests_per_s : null;
+    targets.push({
+      name: `V2 REST infer req/s at concurrency ${c}, ${instances} instance(s), vs /v1 predict`,
+      goal: `>= ${LIMITS.v2ShareOfV1 * 100}% of /v1 predict (within ${fixed((1 - LIMITS.v2ShareOfV1) * 100, 0)}%)`,
+      value: v2Share === null ? 'not measured' : `${fixed(v2Share * 100, 1)}% (${fixed(v2?.requests_per_s ?? 0, 0)} vs ${fixed(predict?.requests_per_s ?? 0, 0)} req/s)`,
+      met: v2Share === null ? null : v2Share >= LIMITS.v2ShareOfV1,
+    });
+  }
+
+  const at16 = row('predict', 1, LIMITS.predictP99Connections);
+  targets.push({
+    name: `predict p99 at concurrency ${LIMITS.predictP99Connections}, 1 instance`,
+    goal: `<= ${LIMITS.predictP99Ms} ms`,
+    value: at16 ? `${fixed(at16.p99_ms, 0)} ms (p50 ${fixed(at16.p50_ms, 0)} ms)` : 'not measured',
+    met: at16 ? at16.p99_ms <= LIMITS.predictP99Ms : null,
+  });
+
+  for (const delay of report.serving?.new_version ?? [{ protocol: 'every protocol', probe: '', delays_ms: [], max_ms: Number.NaN }]) {
+    const measured = delay.delays_ms.length > 0;
+    targets.push({
+      name: `a new version served over ${delay.protocol} after its job completed`,
+      goal: `<= ${LIMITS.newVersionMs} ms`,
+      value: measured ? `${fixed(delay.max_ms, 0)} ms at most over ${delay.delays_ms.length} version(s) (${delay.delays_ms.map((d) => fixed(d, 0)).join(', ')} ms; ${delay.probe})` : 'not measured',
+      met: measured ? delay.max_ms <= LIMITS.newVersionMs : null,
     });
   }
 

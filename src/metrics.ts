@@ -6,8 +6,8 @@ import type { JobStore } from './jobs/job-store.js';
 import type { JobEngine } from './jobs/record.js';
 import type { BackendInfo } from './tf/backend.js';
 
-/** The protocol an HTTP request spoke: the API's own routes, the Open Inference Protocol's under /v2, TensorFlow Serving's REST API. */
-export type HttpProtocol = 'v1' | 'v2' | 'tfserving';
+/** The protocol a request spoke: the API's own routes, the Open Inference Protocol's under /v2 or over gRPC, TensorFlow Serving's REST API. */
+export type RequestProtocol = 'v1' | 'v2' | 'tfserving' | 'grpc';
 
 /** What the API's scrape-time gauges read. */
 export interface ApiSources {
@@ -53,7 +53,7 @@ export class Metrics {
     });
     this.httpDuration = new Histogram({
       name: 'modelyard_http_request_duration_seconds',
-      help: 'HTTP requests by method, route pattern, status code and protocol (v1, v2, tfserving)',
+      help: "requests by method, route pattern, status code and protocol (v1, v2, tfserving, grpc); a gRPC call's route is its RPC's path and its status code the gRPC status name",
       labelNames: ['method', 'route', 'status_code', 'protocol'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,

@@ -17,7 +17,7 @@ import limitsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/lim
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
-import { RequestLogController, requestIdOf } from './plugins/request-log.js';
+import { RequestLogController, apiProtocolOf, requestIdOf } from './plugins/request-log.js';
 import securityPlugin from './plugins/security.js';
 import servicesPlugin from './plugins/services.js';
 import datasetRoutes from './routes/datasets.js';
@@ -56,7 +56,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Names are path segments: every name creation accepts must fit; a longer segment is a 414 `uri_too_long`.
     routerOptions: { maxParamLength: MAX_NAME_LENGTH },
     genReqId: requestIdOf,
-    logController: new RequestLogController(),
+    logController: new RequestLogController(apiProtocolOf),
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     connectionTimeout: config.CONNECTION_TIMEOUT_MS,
     http: {
@@ -113,7 +113,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsPlugin);
   for (const routes of [healthRoutes, modelRoutes, versionRoutes, servingRoutes, v2Routes, jobRoutes, datasetRoutes, sweepRoutes]) await app.register(routes);
   await app.register(dashboardPlugin);
-  await app.register(grpcServerPlugin, { keys: config.API_KEYS, maxMessageBytes: config.BODY_LIMIT });
+  await app.register(grpcServerPlugin, {
+    keys: config.API_KEYS,
+    rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS },
+    maxMessageBytes: config.BODY_LIMIT,
+  });
   await app.register(tfservingPlugin);
   return app;
 }

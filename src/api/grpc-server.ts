@@ -3,13 +3,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ApiKey } from '../config.js';
 import { AppError, ValidationError } from '../errors.js';
-import type { Tenant } from '../registry/tenants.js';
 import type { V2Input } from '../serving/v2-tensors.js';
-import type { Access } from './access.js';
-import { keyChecker } from './api-keys.js';
-import { isRedisUnavailable } from './plugins/errors.js';
+import { grpcCalls, type GrpcCallOptions } from './grpc-calls.js';
 import { pingWithin } from './routes/health.js';
 import { SERVER_NAME, SERVER_VERSION } from './routes/v2.js';
 import { v2Infer, v2ModelMetadata, v2ModelReady, type V2Inference, type V2Output } from './services/serving.js';
@@ -152,28 +148,7 @@ function inferResponse(inference: V2Inference, raw: boolean): Record<string, unk
   };
 }
 
-const STATUS_OF_HTTP: Record<number, grpc.status> = {
-  400: grpc.status.INVALID_ARGUMENT,
-  401: grpc.status.UNAUTHENTICATED,
-  403: grpc.status.PERMISSION_DENIED,
-  404: grpc.status.NOT_FOUND,
-  413: grpc.status.RESOURCE_EXHAUSTED,
-  429: grpc.status.RESOURCE_EXHAUSTED,
-  503: grpc.status.UNAVAILABLE,
-};
-
-/** An error as the status the protocol's gRPC clients switch on; a model without a trained version is not ready, so UNAVAILABLE. */
-function statusOf(error: unknown): { code: grpc.status; details: string } | undefined {
-  if (error instanceof AppError) {
-    if (error.code === 'not_trained') return { code: grpc.status.UNAVAILABLE, details: error.message };
-    return { code: STATUS_OF_HTTP[error.status] ?? grpc.status.FAILED_PRECONDITION, details: error.message };
-  }
-  if (error instanceof Error && isRedisUnavailable(error)) return { code: grpc.status.UNAVAILABLE, details: 'the registry (Redis) is unreachable; retry later' };
-  return undefined;
-}
-
-export interface GrpcServerOptions {
-  keys: ApiKey[];
+export interface GrpcServerOptions extends GrpcCallOptions {
   /** The largest message accepted, bytes: the API's body limit. */
   maxMessageBytes: number;
 }
@@ -192,38 +167,14 @@ declare module 'fastify' {
 /**
  * The Open Inference Protocol (KServe V2) over gRPC, `inference.GRPCInferenceService`,
  * on the services, catalog and model cache the REST routes use; the same API
- * keys, from the `authorization` metadata. It listens when main (or a test)
- * asks, and closes with the app.
+ * keys (from the `authorization` metadata), rate limit, request logs and
+ * metrics (grpc-calls.ts). It listens when main (or a test) asks, and closes with the app.
  */
 async function grpcServer(app: FastifyInstance, options: GrpcServerOptions): Promise<void> {
   const definition = protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS);
   const service = definition[SERVICE] as grpc.ServiceDefinition;
-  const check = keyChecker(options.keys);
   const server = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes });
-
-  /** A unary RPC behind the key check; `handle` acts for the key's tenant. */
-  function unary<Request, Response>(access: Access, handle: (request: Request, tenant: Tenant) => Promise<Response>): grpc.handleUnaryCall<Request, Response> {
-    return (call, callback) => {
-      const [authorization] = call.metadata.get('authorization');
-      const verdict = check(typeof authorization === 'string' ? authorization : undefined, access);
-      if (verdict.refusal) {
-        const { refusal } = verdict;
-        // The presented value is never logged: a mistyped key is most of a real one.
-        app.log.warn({ client: call.getPeer(), reason: refusal.reason, protocol: 'grpc' }, 'authentication failed');
-        callback({ code: refusal.status === 401 ? grpc.status.UNAUTHENTICATED : grpc.status.PERMISSION_DENIED, details: refusal.message });
-        return;
-      }
-      handle(call.request, verdict.tenant).then(
-        (response) => callback(null, response),
-        (error: unknown) => {
-          const status = statusOf(error);
-          if (status) return callback(status);
-          app.log.error({ err: error, protocol: 'grpc' }, 'unhandled error');
-          callback({ code: grpc.status.INTERNAL, details: 'internal error' });
-        },
-      );
-    };
-  }
+  const unary = grpcCalls(app, options);
 
   server.addService(service, {
     ServerLive: unary('public', async () => ({ live: true })),

@@ -6,6 +6,7 @@ import authPlugin from './plugins/auth.js';
 import limitsPlugin, { clientErrorHandler } from './plugins/limits.js';
 import { timeResponses } from './plugins/metrics.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
+import securityPlugin from './plugins/security.js';
 import { RequestLogController, requestIdOf } from './plugins/request-log.js';
 import { tenantOf } from './request-tenant.js';
 import servicesPlugin, { type Services } from './plugins/services.js';
@@ -81,7 +82,8 @@ function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: Fa
 /**
  * TensorFlow Serving's REST API as a Fastify app of its own, for its own
  * port: the main app's services (stores, model cache and catalog, metrics),
- * its API keys and rate limits, and request logs through its logger.
+ * its security headers and CORS, API keys and rate limits, and request logs
+ * through its logger.
  */
 export async function buildTfServingApp(main: FastifyInstance): Promise<FastifyInstance> {
   const { config } = main;
@@ -90,7 +92,7 @@ export async function buildTfServingApp(main: FastifyInstance): Promise<FastifyI
     bodyLimit: config.BODY_LIMIT,
     routerOptions: { maxParamLength: MAX_NAME_LENGTH + PREDICT.length },
     genReqId: requestIdOf,
-    logController: new RequestLogController(),
+    logController: new RequestLogController(() => 'tfserving'),
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     connectionTimeout: config.CONNECTION_TIMEOUT_MS,
     http: { maxHeaderSize: config.MAX_HEADER_BYTES },
@@ -126,6 +128,8 @@ export async function buildTfServingApp(main: FastifyInstance): Promise<FastifyI
   };
   await app.register(servicesPlugin, shared);
   await app.register(limitsPlugin, { maxJsonDepth: config.MAX_JSON_DEPTH });
+  // The API's headers and CORS_ORIGINS: a browser app that may call the API may call this port too, and a preflight needs no key.
+  await app.register(securityPlugin, { corsOrigins: config.CORS_ORIGINS });
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
   await app.register(authPlugin, { keys: config.API_KEYS });
   timeResponses(app, () => 'tfserving');

@@ -25,7 +25,12 @@ export class PredictBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly model: tf.LayersModel) {}
+  /** The model's output, by the name its graph knows it by. */
+  private readonly output: string;
+
+  constructor(private readonly model: tf.LayersModel) {
+    this.output = model.outputs[0]?.name ?? '';
+  }
 
   predict(x: NDArray): Promise<Predictions> {
     return new Promise((resolve, reject) => {
@@ -58,10 +63,16 @@ export class PredictBatcher {
         data.set(request.x.data, offset);
         offset += request.x.data.length;
       }
-      const [out, outShape] = tf.tidy(() => {
-        const y = this.model.predictOnBatch(tf.tensor(data, [rows, ...sampleShape], 'float32')) as tf.Tensor;
-        return [y.dataSync() as Float32Array, y.shape.slice(1)] as const;
-      });
+      // The graph run itself, as predictOnBatch runs it for one batch, without its slice of the whole input and concat of the one result:
+      // the callers have checked each sample's shape. Only the tensor leaves tidy: tidy walks what it returns, every element of an array included.
+      const y = tf.tidy(() => this.model.execute(tf.tensor(data, [rows, ...sampleShape], 'float32'), this.output) as tf.Tensor);
+      let out: Float32Array;
+      try {
+        out = y.dataSync() as Float32Array;
+      } finally {
+        y.dispose();
+      }
+      const outShape = y.shape.slice(1);
       const rowSize = outShape.reduce((product, d) => product * d, 1);
       let start = 0;
       for (const request of group) {

@@ -78,10 +78,11 @@ test('npm run bench -- --quick measures every part and writes the report into --
   assert.deepEqual(queue.throughput.map((t) => t.workers), [1, 2]);
   for (const t of queue.throughput) assert.ok(isNumber(t.jobs_per_s) && t.jobs_per_s > 0);
 
-  // 3. Serving: predict and the bare route, for each body size and concurrency, without errors.
+  // 3. Serving: every protocol and the bare route, for each body size and concurrency, without errors.
   const serving = report.serving;
   assert.ok(serving);
-  assert.equal(serving.results.length, 2 * 2 * 3);
+  assert.equal(serving.results.length, 5 * 2 * 3);
+  assert.deepEqual([...new Set(serving.results.map((r) => r.target))], ['predict', 'v2', 'grpc', 'tfserving', 'bare']);
   for (const r of serving.results) {
     assert.ok(isNumber(r.requests_per_s) && r.requests_per_s > 0, `${r.target} ${r.instances}×${r.connections}`);
     assert.ok(isNumber(r.p50_ms) && isNumber(r.p99_ms));
@@ -89,6 +90,9 @@ test('npm run bench -- --quick measures every part and writes the report into --
   }
   const sizes = (target: string) => serving.results.filter((r) => r.target === target).map((r) => r.response_bytes);
   assert.deepEqual(sizes('bare'), sizes('predict'), 'the bare route answers as many bytes as predict');
+  // A new version, timed on every protocol from its job's completion.
+  assert.deepEqual(serving.new_version?.map((d) => d.protocol), ['v1', 'v2', 'grpc', 'tfserving']);
+  for (const d of serving.new_version ?? []) assert.ok(d.delays_ms.length === 1 && isNumber(d.max_ms), `${d.protocol}: ${JSON.stringify(d)}`);
 
   // 4. Memory: RSS around predictions and training jobs, and the peak on MNIST.
   const memory = report.memory;

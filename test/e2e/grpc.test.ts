@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { createLogger } from '../../src/logger.js';
 import { IRIS, NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
@@ -34,14 +36,19 @@ before(async () => {
   v1.integers = (await service.request('POST', '/v1/models/iris/predict', { instances: [[5, 3, 2, 1]] }, admin)).body;
   v1.bools = (await service.request('POST', '/v1/models/iris/predict', { instances: [[1, 0, 1, 0]] }, admin)).body;
 
-  const definition = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
-  const { inference } = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
-  client = new inference.GRPCInferenceService(`127.0.0.1:${service.grpcPort}`, grpc.credentials.createInsecure());
+  client = connect(service.grpcPort);
 });
 after(async () => {
   client.close();
   await service.close();
 });
+
+/** A client of the service on `port`, generated from the committed .proto. */
+function connect(port: number | undefined): grpc.Client {
+  const definition = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
+  const { inference } = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
+  return new inference.GRPCInferenceService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+}
 
 /** service.waitForJob, with the key this service needs. */
 async function ended(id: string, headers: Record<string, string>): Promise<any> {
@@ -54,17 +61,18 @@ async function ended(id: string, headers: Record<string, string>): Promise<any> 
 
 type Method = (request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response: any) => void) => void;
 
-/** `key` null sends no authorization metadata. */
-function rpc(method: string, request: object, key: string | null = APP): Promise<any> {
+/** `key` null sends no authorization metadata; `to` another service's client. */
+function rpc(method: string, request: object, key: string | null = APP, to: grpc.Client = client, more: Record<string, string> = {}): Promise<any> {
   const metadata = new grpc.Metadata();
   if (key) metadata.set('authorization', `Bearer ${key}`);
-  const call = (client as unknown as Record<string, Method>)[method];
+  for (const [name, value] of Object.entries(more)) metadata.set(name, value);
+  const call = (to as unknown as Record<string, Method>)[method];
   assert.ok(call, `the generated client has ${method}`);
-  return new Promise((resolve, reject) => call.call(client, request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
+  return new Promise((resolve, reject) => call.call(to, request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
 }
 
-async function rpcError(method: string, request: object, key: string | null = APP): Promise<grpc.ServiceError> {
-  const error = await rpc(method, request, key).then(
+async function rpcError(method: string, request: object, key: string | null = APP, to: grpc.Client = client, more: Record<string, string> = {}): Promise<grpc.ServiceError> {
+  const error = await rpc(method, request, key, to, more).then(
     () => assert.fail(`${method} succeeded`),
     (e: grpc.ServiceError) => e,
   );
@@ -241,4 +249,77 @@ test('the API keys of /v2/models: UNAUTHENTICATED without one, PERMISSION_DENIED
     assert.ok(await rpc(method, request, APP), method);
     assert.ok(await rpc(method, request, ADMIN), method);
   }
+});
+
+test('the rate limit counts model calls per client and answers RESOURCE_EXHAUSTED; server calls stay unlimited', async () => {
+  const lines: Record<string, unknown>[] = [];
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const limited = await startService({ grpc: true, workers: 0, env: { API_KEYS: APP, RATE_LIMIT_MAX: '2' }, logger: createLogger({ LOG_LEVEL: 'info' }, stream) });
+  const other = connect(limited.grpcPort);
+  try {
+    for (let i = 0; i < 3; i++) assert.deepEqual(await rpc('ServerLive', {}, null, other), { live: true });
+    // A wrong key spends the budget as a right one does, so keys cannot be guessed at full speed.
+    assert.equal((await rpcError('ModelMetadata', { name: 'iris' }, 'guessed-key-1', other)).code, grpc.status.PERMISSION_DENIED);
+    assert.equal((await rpcError('ModelMetadata', { name: 'iris' }, APP, other, { 'x-request-id': 'grpc-call-2' })).code, grpc.status.NOT_FOUND);
+    const over = await rpcError('ModelInfer', { model_name: 'iris', inputs: [] }, APP, other);
+    assert.equal(over.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(over.details, /rate limit exceeded: 2 requests per 60 s/);
+    assert.match(String(over.metadata.get('retry-after')[0]), /^\d+$/);
+    assert.equal((await rpcError('ModelMetadata', { name: 'iris' }, APP, other)).code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.deepEqual(await rpc('ServerReady', {}, null, other), { ready: true });
+
+    // One request line per call, in the HTTP ports' format, with the client's request id; never the key.
+    const requests = lines.filter((line) => line.msg === 'request');
+    assert.equal(requests.length, 8, JSON.stringify(requests));
+    const named = requests.find((line) => line.request_id === 'grpc-call-2');
+    assert.ok(named, JSON.stringify(requests));
+    assert.deepEqual(
+      { protocol: named.protocol, method: named.method, route: named.route, status: named.status, level: named.level },
+      { protocol: 'grpc', method: 'POST', route: '/inference.GRPCInferenceService/ModelMetadata', status: 'NOT_FOUND', level: 30 },
+    );
+    assert.equal(typeof named.duration_ms, 'number');
+    assert.deepEqual(
+      requests.map((line) => line.status),
+      ['OK', 'OK', 'OK', 'PERMISSION_DENIED', 'NOT_FOUND', 'RESOURCE_EXHAUSTED', 'RESOURCE_EXHAUSTED', 'OK'],
+    );
+    assert.ok(requests.every((line) => typeof line.request_id === 'string' && (line.request_id as string).length > 0));
+    assert.ok(lines.some((line) => line.msg === 'authentication failed' && line.reason === 'unknown key'));
+    assert.doesNotMatch(text, /guessed-key-1|grpc-app-key/);
+
+    // The durations histogram, under protocol="grpc", by RPC path and status name.
+    const { values } = await limited.metrics.httpDuration.get();
+    const count = (labels: Record<string, string>) =>
+      values
+        .filter((v) => v.metricName === 'modelyard_http_request_duration_seconds_count' && Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
+        .reduce((n, v) => n + v.value, 0);
+    const route = (rpcName: string) => `/inference.GRPCInferenceService/${rpcName}`;
+    assert.equal(count({ protocol: 'grpc', method: 'POST', route: route('ServerLive'), status_code: 'OK' }), 3);
+    assert.equal(count({ protocol: 'grpc', route: route('ModelMetadata'), status_code: 'NOT_FOUND' }), 1);
+    assert.equal(count({ protocol: 'grpc', status_code: 'RESOURCE_EXHAUSTED' }), 2);
+    assert.equal(count({ protocol: 'grpc' }), 8);
+  } finally {
+    other.close();
+    await limited.close();
+  }
+});
+
+test('a call echoes its x-request-id in the response metadata, or gives one of its own', async () => {
+  const responseMetadata = (more: Record<string, string>) =>
+    new Promise<grpc.Metadata>((resolve, reject) => {
+      const metadata = new grpc.Metadata();
+      for (const [name, value] of Object.entries(more)) metadata.set(name, value);
+      const call = (client as unknown as Record<string, (request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null) => void) => grpc.ClientUnaryCall>).ServerLive;
+      assert.ok(call);
+      call.call(client, {}, metadata, (error) => (error ? reject(error) : undefined)).on('metadata', resolve);
+    });
+  assert.deepEqual((await responseMetadata({ 'x-request-id': 'grpc-echo-1' })).get('x-request-id'), ['grpc-echo-1']);
+  const [given] = (await responseMetadata({ 'x-request-id': 'not a token' })).get('x-request-id');
+  assert.match(String(given), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 });

@@ -183,9 +183,25 @@ test('request durations carry the tfserving protocol label, apart from the API p
   assert.equal(count({ protocol: 'v2', route: '/v2/models/:name/infer', method: 'POST', status_code: '200' }), 1);
 });
 
-test('with API_KEYS set, every TF Serving route needs a key that may predict', async () => {
-  const keyed = await startWithTfServing({ API_KEYS: 'sesame:predict' }, 0);
+test("with API_KEYS set, every TF Serving route needs a key that may predict; the API's security headers and CORS apply", async () => {
+  const origin = 'https://app.example.com';
+  const keyed = await startWithTfServing({ API_KEYS: 'sesame:predict', CORS_ORIGINS: origin }, 0);
   try {
+    // A browser's preflight carries no key: it is answered before the key check, as on the API's port.
+    const preflight = await fetch(`${keyed.url}/v1/models/iris:predict`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /authorization/);
+    const refused = await fetch(`${keyed.url}/v1/models/iris`, { headers: { origin } });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('access-control-allow-origin'), origin);
+    assert.equal(refused.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(refused.headers.get('x-frame-options'), 'DENY');
+    assert.equal((await fetch(`${keyed.url}/v1/models/iris`, { headers: { origin: 'https://evil.example.net' } })).headers.get('access-control-allow-origin'), null);
+
     const missing = await call(keyed.url, 'POST', '/v1/models/iris:predict', { instances: NEW_FLOWERS });
     assert.equal(missing.status, 401);
     assert.deepEqual(Object.keys(missing.body), ['error']);
@@ -219,6 +235,7 @@ test("the rate limit counts TF Serving requests and answers 429 in its body; eac
     assert.match(over.body.error, /rate limit/);
     const logged = lines.find((line) => line.msg === 'request' && line.request_id === 'tfs-1');
     assert.ok(logged, JSON.stringify(lines));
+    assert.equal(logged.protocol, 'tfserving');
     assert.equal(logged.route, '/v1/models/:name');
     assert.equal(logged.url, '/v1/models/iris');
     assert.equal(logged.status, 404);

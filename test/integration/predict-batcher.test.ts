@@ -19,10 +19,10 @@ test('concurrent requests share one model call and each gets its own rows, as pr
   const alone = requests.map((x) => tf.tidy(() => (model.predict(tf.tensor(x.data, x.shape)) as tf.Tensor).arraySync() as number[][]));
 
   const calls: number[] = [];
-  const original = model.predictOnBatch.bind(model);
-  model.predictOnBatch = (x) => {
+  const original = model.execute.bind(model);
+  model.execute = (x, outputs) => {
     calls.push((x as tf.Tensor).shape[0] ?? 0);
-    return original(x);
+    return original(x, outputs);
   };
   const together = await Promise.all(requests.map((x) => batcher.predict(x)));
   assert.deepEqual(calls, [4], 'one call for the four rows of three requests');
@@ -39,10 +39,10 @@ test('a failing call rejects every request in it, and the next call works', asyn
   const start = tf.memory().numTensors;
   const batcher = new PredictBatcher(model);
   const calls: number[] = [];
-  const original = model.predictOnBatch.bind(model);
-  model.predictOnBatch = (x) => {
+  const original = model.execute.bind(model);
+  model.execute = (x, outputs) => {
     calls.push((x as tf.Tensor).shape[0] ?? 0);
-    return original(x);
+    return original(x, outputs);
   };
   // Three features where the model takes two: one call for all three requests, and it throws.
   const bad = [rows([[1, 2, 3]]), rows([[4, 5, 6], [7, 8, 9]]), rows([[0, 0, 0]])].map((x) => batcher.predict(x));

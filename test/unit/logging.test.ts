@@ -41,9 +41,9 @@ test('secrets are redacted wherever they are logged: Authorization headers, API_
   assert.equal(out.lines[7]?.service, 'modelyard');
 });
 
-test('one line per request, after the response: request id, method, route pattern, URL, status, duration', async () => {
+test('one line per request, after the response: request id, protocol, method, route pattern, URL, status, duration', async () => {
   const out = capture();
-  const app = Fastify({ loggerInstance: createLogger({ LOG_LEVEL: 'info' }, out.stream), genReqId: requestIdOf, logController: new RequestLogController() });
+  const app = Fastify({ loggerInstance: createLogger({ LOG_LEVEL: 'info' }, out.stream), genReqId: requestIdOf, logController: new RequestLogController(() => 'v1') });
   app.get('/things/:id', async (request) => {
     request.log.info('inside the handler');
     return { ok: true };
@@ -61,6 +61,7 @@ test('one line per request, after the response: request id, method, route patter
       "the handler's own line carries the id too; Fastify's two request lines are gone",
     );
     const line = byRequest[1] ?? {};
+    assert.equal(line.protocol, 'v1');
     assert.equal(line.method, 'GET');
     assert.equal(line.route, '/things/:id');
     assert.equal(line.url, '/things/42?full=1');

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Server } from 'node:http';
-import { serveMetrics, type HttpProtocol } from '../../metrics.js';
+import { serveMetrics, type RequestProtocol } from '../../metrics.js';
+import { apiProtocolOf } from './request-log.js';
 
 /**
  * Prometheus's text format: GET /metrics behind an admin key (model names
@@ -13,7 +14,7 @@ import { serveMetrics, type HttpProtocol } from '../../metrics.js';
 async function metrics(app: FastifyInstance): Promise<void> {
   const { metrics, config } = app;
   metrics.observeApi({ jobs: app.jobs, queue: app.queue, cache: app.modelCache });
-  timeResponses(app, (route) => (route === '/v2' || route.startsWith('/v2/') ? 'v2' : 'v1'));
+  timeResponses(app, apiProtocolOf);
   const port = config.METRICS_PORT;
   if (port === undefined) {
     app.get('/metrics', { config: { access: 'admin' }, schema: { hide: true } }, async (_request, reply) =>
@@ -35,7 +36,7 @@ async function metrics(app: FastifyInstance): Promise<void> {
  * Times every response of `app` by its route pattern and the protocol it
  * speaks; a request no route matched counts under its app's protocol.
  */
-export function timeResponses(app: FastifyInstance, protocolOf: (route: string) => HttpProtocol): void {
+export function timeResponses(app: FastifyInstance, protocolOf: (route: string) => RequestProtocol): void {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     app.metrics.httpDuration.observe(
