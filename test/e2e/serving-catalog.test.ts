@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { Redis } from 'ioredis';
 import { PROTO_OPTIONS, PROTO_PATH } from '../../src/api/grpc-server.js';
 import { freePort, type RedisServer } from '../../src/local-redis.js';
 import { startRedisServer } from '../support/redis.js';
+import { commandsDuring } from '../support/redis-monitor.js';
 import { IRIS, NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 import { waitUntil } from '../support/wait.js';
@@ -69,26 +69,16 @@ async function train(model: string): Promise<number> {
 /** The commands the API's own Redis connections send while `work` runs. */
 async function apiCommandsDuring(work: () => Promise<unknown>): Promise<string[]> {
   const apiPorts = new Set([service.app.redis.stream.localPort]);
-  const marker = `${service.redis.prefix}:monitor-marker`;
-  const watcher = new Redis(server.url);
-  const monitor = await watcher.monitor();
-  const seen: string[] = [];
-  let markerSeen = (): void => undefined;
-  const markerReported = new Promise<void>((resolve) => (markerSeen = resolve));
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (args.includes(marker)) markerSeen();
-    else if (apiPorts.has(Number(source.split(':').at(-1))) || args.some((arg) => arg.startsWith(`${service.redis.prefix}:model`))) seen.push(args.join(' '));
-  });
-  try {
-    await work();
-    // MONITOR reports in the order the server runs commands: once the marker is in, everything before it is.
-    await service.redis.client.exists(marker);
-    await markerReported;
-  } finally {
-    monitor.disconnect();
-    watcher.disconnect();
-  }
-  return seen;
+  const seen = await commandsDuring(
+    {
+      url: server.url,
+      marker: `${service.redis.prefix}:monitor-marker`,
+      sendMarker: (marker) => service.redis.client.exists(marker),
+      keep: ({ args, source }) => apiPorts.has(Number(source.split(':').at(-1))) || args.some((arg) => arg.startsWith(`${service.redis.prefix}:model`)),
+    },
+    work,
+  );
+  return seen.map(({ args }) => args.join(' '));
 }
 
 test('a new version is served as soon as its job completes, and a predict sends Redis nothing', async () => {

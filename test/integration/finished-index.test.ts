@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { CreateJobInput, JobFilter, JobStore } from '../../src/jobs/job-store.js';
 import type { JobStatus } from '../../src/jobs/status.js';
 import { registryKeys } from '../../src/registry/keys.js';
 import { removeExpiredJobs } from '../../src/worker/sweep.js';
+import { commandsDuring as watchCommands } from '../support/redis-monitor.js';
 import { useTestStores, type TestStores } from '../support/stores.js';
 
 let registry: TestStores;
@@ -60,26 +60,16 @@ async function walk(jobs: JobStore, filter: JobFilter, limit: number): Promise<s
 
 /** The commands that name `prefix`'s keys, sent while `work` runs, as MONITOR reports them. */
 async function commandsDuring(prefix: string, work: () => Promise<unknown>): Promise<string[][]> {
-  const watcher = new Redis(registry.redis.url);
-  const monitor = await watcher.monitor();
-  const marker = `${prefix}:monitor-marker`;
-  const seen: string[][] = [];
-  let markerSeen = (): void => undefined;
-  const markerReported = new Promise<void>((resolve) => (markerSeen = resolve));
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    if (args.includes(marker)) markerSeen();
-    else if (args.some((arg) => arg.startsWith(`${prefix}:`))) seen.push(args);
-  });
-  try {
-    await work();
-    // MONITOR reports in the order the server runs commands: once the marker is in, everything before it is.
-    await registry.redis.client.exists(marker);
-    await markerReported;
-  } finally {
-    monitor.disconnect();
-    watcher.disconnect();
-  }
-  return seen;
+  const seen = await watchCommands(
+    {
+      url: registry.redis.url,
+      marker: `${prefix}:monitor-marker`,
+      sendMarker: (marker) => registry.redis.client.exists(marker),
+      keep: ({ args }) => args.some((arg) => arg.startsWith(`${prefix}:`)),
+    },
+    work,
+  );
+  return seen.map(({ args }) => args);
 }
 
 describe('finished jobs by status', () => {

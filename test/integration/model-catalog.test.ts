@@ -7,6 +7,7 @@ import { ModelEvents } from '../../src/registry/model-events.js';
 import { RedisModelStore, type AddVersionInput } from '../../src/registry/model-store.js';
 import { ModelCatalog } from '../../src/serving/model-catalog.js';
 import { startRedisServer } from '../support/redis.js';
+import { commandsDuring as watchCommands } from '../support/redis-monitor.js';
 import type { RedisServer } from '../../src/local-redis.js';
 
 // A server of this file's own: one test restarts it.
@@ -82,22 +83,11 @@ async function harness(): Promise<Harness> {
 
 /** The commands Redis runs while `work` runs, from any client, that name this prefix's keys. */
 async function commandsDuring(prefix: string, work: () => Promise<unknown>): Promise<string[]> {
-  const monitor = await client.monitor();
-  const seen: string[] = [];
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    if (args.some((arg) => arg.startsWith(`${prefix}:`))) seen.push(args.join(' '));
-  });
-  try {
-    await work();
-    // MONITOR reports commands in the order the server runs them: once this marker is seen, all before it were.
-    const marker = `${prefix}:monitor-marker`;
-    await client.exists(marker);
-    await until(() => seen.some((command) => command.includes(marker)), 'the marker reported');
-    seen.splice(seen.findIndex((command) => command.includes(marker)), 1);
-  } finally {
-    monitor.disconnect();
-  }
-  return seen;
+  const seen = await watchCommands(
+    { url: server.url, marker: `${prefix}:monitor-marker`, sendMarker: (marker) => client.exists(marker), keep: ({ args }) => args.some((arg) => arg.startsWith(`${prefix}:`)) },
+    work,
+  );
+  return seen.map(({ args }) => args.join(' '));
 }
 
 test('loaded at start, the catalog resolves by id and by name without a Redis command', async () => {
