@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
-import swagger, { type SwaggerTransform, type SwaggerTransformObject } from '@fastify/swagger';
+import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createJsonSchemaTransform, jsonSchemaTransformObject, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createJsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BuiltinDatasetInfoSchema } from '../../datasets/builtins.js';
 import { DATASET_FORMATS } from '../../datasets/formats.js';
@@ -30,8 +29,9 @@ import { JobStatusSchema } from '../../jobs/status.js';
 import { BackendRecordSchema, HistorySchema, ModelSummarySchema } from '../../registry/records.js';
 import { EarlyStoppingSchema, FitSchema } from '../../jobs/contract.js';
 import { ErrorResponseSchema } from '../schemas/common.js';
-import { accessOf, publicScope } from '../access.js';
-import { DOCUMENTED_AS, TensorSchema } from '../../documented.js';
+import { publicScope } from '../access.js';
+import { API_KEY_SCHEME, documentTransform, packageVersion, sharedResponses } from '../openapi-document.js';
+import { TensorSchema } from '../../documented.js';
 import { JobEpochEventSchema, JobEventDataSchema, JobStatusEventSchema } from '../schemas/job-events.js';
 import { SweepEpochEventSchema, SweepEventDataSchema, SweepStatusEventSchema, SweepTrialEventSchema } from '../schemas/sweep-events.js';
 import { CreateSweepSchema, SweepListSchema, SweepSchema, SweepSummarySchema } from '../schemas/sweeps.js';
@@ -168,14 +168,6 @@ const HANDLER_READ_BODIES: Record<string, Record<string, z.ZodType>> = {
   },
 };
 
-/** What every route behind a key may answer besides its own responses. */
-const KEYED_ERRORS: Record<number, z.ZodType> = {
-  401: ErrorResponseSchema.describe('no API key (only when the server sets API_KEYS)'),
-  403: ErrorResponseSchema.describe('the API key is not valid, or its role does not reach this operation'),
-  429: ErrorResponseSchema.describe('rate limited: retry later'),
-  503: ErrorResponseSchema.describe('the registry (Redis) is unreachable: retry later'),
-};
-
 function describeStatus(status: string, schema: z.ZodType): string {
   const meta = z.globalRegistry.get(schema);
   return (meta?.id ? undefined : meta?.description) ?? STATUS_CODES[status] ?? status;
@@ -196,31 +188,18 @@ function streamedResponse(url: string, produces: readonly string[]): { descripti
 }
 
 /**
- * fastify-type-provider-zod's transform, after adding what every keyed route
- * shares (the API key with its least role, the errors of auth, rate limit and Redis) and the
- * responses of routes that stream; the per-content-type bodies of routes
- * that read their own body are converted by the same transform.
+ * fastify-type-provider-zod's transform, after adding what every route
+ * shares (sharedResponses, in the API's error shape) and the responses of
+ * routes that stream; the per-content-type bodies of routes that read their
+ * own body are converted by the same transform.
  */
 function routeTransform(): SwaggerTransform {
   const zodTransform = createJsonSchemaTransform({ skipList: [] });
+  const shared = sharedResponses(ErrorResponseSchema);
   return (input) => {
-    const schema: FastifySchema = { ...input.schema };
-    if (schema.hide) return zodTransform({ ...input, schema });
-    const response = { ...(schema.response as Record<string, unknown> | undefined) };
-    // Fastify answers 400 to input its schema rejects, and 413 to a body past BODY_LIMIT.
-    if (schema.params || schema.querystring || schema.body) response[400] ??= ErrorResponseSchema;
-    if (schema.body) response[413] ??= ErrorResponseSchema;
-    const access = accessOf(input.route.config);
-    if (access === 'public') {
-      schema.security = [];
-    } else {
-      // OpenAPI 3.1 lets a non-OAuth requirement list role names: the least role whose key may call the operation.
-      schema.security = [{ apiKey: [access] }];
-      for (const [status, error] of Object.entries(KEYED_ERRORS)) response[status] ??= error;
-    }
-    if (input.url.includes('/:')) response[404] ??= ErrorResponseSchema;
-    // Generators type an error they were not told of as unknown; `default` gives every other status the error shape.
-    response.default ??= ErrorResponseSchema.describe('any other error, in the same shape');
+    if (input.schema?.hide) return zodTransform(input);
+    const schema = shared(input);
+    const response = schema.response as Record<string, unknown>;
     if (schema.produces) {
       // `produces` names what the route streams; its errors are still JSON.
       for (const [status, body] of Object.entries(response)) {
@@ -244,146 +223,7 @@ function routeTransform(): SwaggerTransform {
   };
 }
 
-// ---------------------------------------------------------------- whole document
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-const REF_PREFIX = '#/components/schemas/';
-
-function isObject(value: Json | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A copy of `value` with every component reference renamed by `rename`. */
-function renameRefs(value: Json, rename: (id: string) => string): Json {
-  if (Array.isArray(value)) return value.map((item) => renameRefs(item, rename));
-  if (!isObject(value)) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, child]) =>
-      key === '$ref' && typeof child === 'string' && child.startsWith(REF_PREFIX)
-        ? [key, REF_PREFIX + rename(child.slice(REF_PREFIX.length))]
-        : [key, renameRefs(child, rename)],
-    ),
-  );
-}
-
-function refsIn(value: Json, found: Set<string> = new Set()): Set<string> {
-  if (Array.isArray(value)) value.forEach((item) => refsIn(item, found));
-  else if (isObject(value)) {
-    for (const [key, child] of Object.entries(value)) {
-      if (key === '$ref' && typeof child === 'string' && child.startsWith(REF_PREFIX)) found.add(child.slice(REF_PREFIX.length));
-      else refsIn(child, found);
-    }
-  }
-  return found;
-}
-
-/** JSON with sorted keys, to compare schemas whatever order their keys came in. */
-function canonical(value: Json): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (!isObject(value)) return JSON.stringify(value);
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(value[key] as Json)}`).join(',')}}`;
-}
-
-/**
- * The library writes every component twice, as read (`XInput`) and as
- * written (`X`). Where the two are the same schema, one name is enough;
- * components no operation reaches are dropped; and a schema only ever read
- * keeps its plain name.
- */
-function tidyComponents(document: JsonObject): JsonObject {
-  const schemas = isObject(document.components) && isObject(document.components.schemas) ? { ...document.components.schemas } : {};
-  const alias = new Map<string, string>();
-  const resolve = (id: string): string => alias.get(id) ?? id;
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const id of Object.keys(schemas)) {
-      const plain = id.replace(/Input$/, '');
-      if (plain === id || alias.has(id) || schemas[plain] === undefined) continue;
-      const read = schemas[id] as Json;
-      const written = schemas[plain] as Json;
-      if (canonical(renameRefs(read, resolve)) === canonical(renameRefs(written, resolve))) {
-        alias.set(id, plain);
-        changed = true;
-      }
-    }
-  }
-  for (const id of alias.keys()) delete schemas[id];
-  for (const [id, schema] of Object.entries(schemas)) schemas[id] = renameRefs(schema, resolve);
-  const { components, ...operations } = renameRefs(document, resolve) as JsonObject;
-
-  const reached = new Set<string>();
-  const pending = [...refsIn(operations)];
-  for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
-    if (reached.has(id)) continue;
-    reached.add(id);
-    pending.push(...refsIn(schemas[id] as Json));
-  }
-  const finalName = (id: string): string => {
-    const plain = id.replace(/Input$/, '');
-    return plain !== id && !reached.has(plain) ? plain : id;
-  };
-  const kept = [...reached].sort((a, b) => finalName(a).localeCompare(finalName(b)));
-  return {
-    ...(renameRefs(operations, finalName) as JsonObject),
-    components: {
-      ...(isObject(components) ? components : {}),
-      schemas: Object.fromEntries(kept.map((id) => [finalName(id), renameRefs(schemas[id] as Json, finalName)])),
-    },
-  };
-}
-
-/** Response descriptions the library left generic, and request examples kept with their component. */
-function describeOperations(document: JsonObject): void {
-  const schemas = isObject(document.components) && isObject(document.components.schemas) ? document.components.schemas : {};
-  const paths = isObject(document.paths) ? document.paths : {};
-  for (const item of Object.values(paths)) {
-    if (!isObject(item)) continue;
-    for (const operation of Object.values(item)) {
-      if (!isObject(operation)) continue;
-      if (isObject(operation.responses)) {
-        for (const [status, response] of Object.entries(operation.responses)) {
-          if (isObject(response) && response.description === 'Default Response') response.description = STATUS_CODES[status] ?? status;
-        }
-      }
-      const body = isObject(operation.requestBody) ? operation.requestBody.content : undefined;
-      for (const media of isObject(body) ? Object.values(body) : []) {
-        if (!isObject(media) || !isObject(media.schema) || typeof media.schema.$ref !== 'string') continue;
-        const target = schemas[media.schema.$ref.slice(REF_PREFIX.length)];
-        const examples = isObject(target) ? target.examples : undefined;
-        if (Array.isArray(examples) && examples.length > 0 && media.example === undefined) media.example = examples[0] as Json;
-      }
-    }
-  }
-}
-
-/** Every schema marked with documentedAs, as a reference to the component that documents it. */
-function referDocumented(value: Json): Json {
-  if (Array.isArray(value)) return value.map(referDocumented);
-  if (!isObject(value)) return value;
-  const component = value[DOCUMENTED_AS];
-  if (typeof component === 'string') {
-    const kept = Object.entries(value).filter(([key]) => key === 'description' || key === 'minItems');
-    return { $ref: REF_PREFIX + component, ...Object.fromEntries(kept) };
-  }
-  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, referDocumented(child)]));
-}
-
-const documentTransform: SwaggerTransformObject = (input) => {
-  const withComponents = jsonSchemaTransformObject(input);
-  const document = tidyComponents(referDocumented(JSON.parse(JSON.stringify(withComponents)) as Json) as JsonObject);
-  describeOperations(document);
-  return document;
-};
-
 // ---------------------------------------------------------------- plugin
-
-function packageVersion(): string {
-  const manifest: unknown = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
-  return z.object({ version: z.string() }).parse(manifest).version;
-}
 
 const DESCRIPTION = `Train Keras-style neural networks over HTTP: define a model, point it at data, train it on queue workers, and query the trained versions.
 Names follow Keras (layer types and arguments, losses, metrics, \`fit\` arguments, history keys). Every error has the shape of \`Error\`.`;
@@ -406,9 +246,7 @@ async function openapi(app: FastifyInstance): Promise<void> {
         { name: 'operations', description: 'health, readiness, this document' },
       ],
       components: {
-        securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'one of the keys in API_KEYS, required only when the server sets API_KEYS; an operation lists the least role its key needs' },
-        },
+        securitySchemes: API_KEY_SCHEME,
       },
     },
     transform: routeTransform(),
