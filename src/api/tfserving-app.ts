@@ -1,12 +1,14 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
 import { AppError } from '../errors.js';
 import authPlugin from './plugins/auth.js';
 import limitsPlugin, { clientErrorHandler } from './plugins/limits.js';
 import { timeResponses } from './plugins/metrics.js';
 import rateLimitPlugin from './plugins/rate-limit.js';
 import securityPlugin from './plugins/security.js';
+import tfservingOpenApiPlugin from './plugins/tfserving-openapi.js';
 import { RequestLogController, requestIdOf } from './plugins/request-log.js';
 import { tenantOf } from './request-tenant.js';
 import servicesPlugin, { type Services } from './plugins/services.js';
@@ -18,6 +20,7 @@ import {
   TfsModelStatusSchema,
   TfsPredictParamsSchema,
   TfsPredictRequestSchema,
+  TfsPredictResponseSchema,
   TfsVersionParamsSchema,
   TfsVersionPredictParamsSchema,
 } from './schemas/tfserving.js';
@@ -47,29 +50,75 @@ async function tfservingRoutes(app: FastifyInstance): Promise<void> {
   for (const versioned of [false, true]) {
     const base = versioned ? '/v1/models/:name/versions/:version' : '/v1/models/:name';
     const params = versioned ? TfsVersionParamsSchema : TfsModelParamsSchema;
-    routes.get(base, { config: { access: 'predict' }, schema: { params, response: { 200: TfsModelStatusSchema } } }, async (request) =>
-      tfsModelStatus(app, tenantOf(request), nameOf(request.params, request), versionOf(request.params, request)),
+    const which = versioned ? 'one trained version' : "a model's latest version";
+    const prefix = versioned ? 'getVersion' : 'getModel';
+    routes.get(
+      base,
+      {
+        config: { access: 'predict' },
+        schema: {
+          tags: ['status'],
+          operationId: `${prefix}Status`,
+          summary: versioned ? 'The state of one trained version' : 'The state of every trained version of a model, newest first',
+          params,
+          response: { 200: TfsModelStatusSchema },
+        },
+      },
+      async (request) => tfsModelStatus(app, tenantOf(request), nameOf(request.params, request), versionOf(request.params, request)),
     );
-    routes.get(`${base}/metadata`, { config: { access: 'predict' }, schema: { params, response: { 200: TfsModelMetadataSchema } } }, async (request) =>
-      tfsModelMetadata(app, tenantOf(request), nameOf(request.params, request), versionOf(request.params, request)),
+    routes.get(
+      `${base}/metadata`,
+      {
+        config: { access: 'predict' },
+        schema: {
+          tags: ['metadata'],
+          operationId: `${prefix}Metadata`,
+          summary: `The serving_default signature of ${which}: its input and output, with dtype and shape`,
+          params,
+          response: { 200: TfsModelMetadataSchema },
+        },
+      },
+      async (request) => tfsModelMetadata(app, tenantOf(request), nameOf(request.params, request), versionOf(request.params, request)),
     );
   }
 
+  // The handlers send the prediction's JSON as it is, past the serializer: Fastify sends a string with a JSON content type unchanged.
+  const prediction = (json: string): z.infer<typeof TfsPredictResponseSchema> => json as unknown as z.infer<typeof TfsPredictResponseSchema>;
   routes.post(
     '/v1/models/:target',
-    { config: { access: 'predict' }, schema: { params: TfsPredictParamsSchema, body: TfsPredictRequestSchema } },
+    {
+      config: { access: 'predict' },
+      schema: {
+        tags: ['predict'],
+        operationId: 'predict',
+        summary: "Predict with a model's latest version, in the row (instances) or the columnar (inputs) format",
+        params: TfsPredictParamsSchema,
+        body: TfsPredictRequestSchema,
+        response: { 200: TfsPredictResponseSchema },
+      },
+    },
     async (request, reply) => {
       const json = await tfsPredictJson(app, tenantOf(request), beforeVerb(request.params.target, request), request.body);
-      return reply.type('application/json').send(json);
+      return reply.type('application/json').send(prediction(json));
     },
   );
   routes.post(
     '/v1/models/:name/versions/:target',
-    { config: { access: 'predict' }, schema: { params: TfsVersionPredictParamsSchema, body: TfsPredictRequestSchema } },
+    {
+      config: { access: 'predict' },
+      schema: {
+        tags: ['predict'],
+        operationId: 'predictVersion',
+        summary: 'Predict with one trained version, in the row (instances) or the columnar (inputs) format',
+        params: TfsVersionPredictParamsSchema,
+        body: TfsPredictRequestSchema,
+        response: { 200: TfsPredictResponseSchema },
+      },
+    },
     async (request, reply) => {
       const version = parseVersion(beforeVerb(request.params.target, request), request.method, request.url);
       const json = await tfsPredictJson(app, tenantOf(request), nameOf(request.params, request), request.body, version);
-      return reply.type('application/json').send(json);
+      return reply.type('application/json').send(prediction(json));
     },
   );
 }
@@ -83,7 +132,7 @@ function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: Fa
  * TensorFlow Serving's REST API as a Fastify app of its own, for its own
  * port: the main app's services (stores, model cache and catalog, metrics),
  * its security headers and CORS, API keys and rate limits, and request logs
- * through its logger.
+ * through its logger; and the port's own OpenAPI document at /openapi.json.
  */
 export async function buildTfServingApp(main: FastifyInstance): Promise<FastifyInstance> {
   const { config } = main;
@@ -133,6 +182,7 @@ export async function buildTfServingApp(main: FastifyInstance): Promise<FastifyI
   await app.register(rateLimitPlugin, { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS });
   await app.register(authPlugin, { keys: config.API_KEYS });
   timeResponses(app, () => 'tfserving');
+  await app.register(tfservingOpenApiPlugin);
   await app.register(tfservingRoutes);
   return app;
 }

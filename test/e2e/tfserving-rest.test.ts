@@ -183,7 +183,7 @@ test('request durations carry the tfserving protocol label, apart from the API p
   assert.equal(count({ protocol: 'v2', route: '/v2/models/:name/infer', method: 'POST', status_code: '200' }), 1);
 });
 
-test("with API_KEYS set, every TF Serving route needs a key that may predict; the API's security headers and CORS apply", async () => {
+test("with API_KEYS set, every TF Serving route but its OpenAPI document needs a key that may predict; the API's security headers and CORS apply", async () => {
   const origin = 'https://app.example.com';
   const keyed = await startWithTfServing({ API_KEYS: 'sesame:predict', CORS_ORIGINS: origin }, 0);
   try {
@@ -213,6 +213,10 @@ test("with API_KEYS set, every TF Serving route needs a key that may predict; th
     const allowed = await call(keyed.url, 'POST', '/v1/models/iris:predict', { instances: NEW_FLOWERS }, { authorization: 'Bearer sesame' });
     assert.equal(allowed.status, 404);
     assert.match(allowed.body.error, /Servable not found/);
+    // The port's OpenAPI document is public, as the API's is.
+    const document = await call(keyed.url, 'GET', '/openapi.json');
+    assert.equal(document.status, 200);
+    assert.ok(document.body.paths['/v1/models/{name}:predict'], JSON.stringify(Object.keys(document.body.paths)));
   } finally {
     await keyed.service.close();
   }

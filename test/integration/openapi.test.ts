@@ -8,7 +8,7 @@ import type { OpenAPI, OpenAPIV3_1 } from 'openapi-types';
 import { IRIS_EXAMPLE } from '../../src/api/schemas/models.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { LAYER_TYPES } from '../../src/models/index.js';
-import { OPENAPI_PATH, openApiDocument, serializeDocument, withOfflineApp } from '../../scripts/write-openapi.js';
+import { OPENAPI_PATH, TFSERVING_OPENAPI_PATH, openApiDocument, serializeDocument, withOfflineApp, withTfServingApp } from '../../scripts/write-openapi.js';
 import { SDK_DIR, generateSdk } from '../../scripts/write-sdk.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
@@ -55,6 +55,17 @@ let routeTree: string;
 let served: { status: number; body: string };
 let docsPage: { status: number; type: string };
 let redisStatus: string;
+/** TF Serving's operations, and the routes that serve them as the router holds them: the predict verb is read off the last parameter. */
+const TFSERVING_OPERATIONS: Record<string, string> = {
+  'GET /openapi.json': 'GET /openapi.json',
+  'GET /v1/models/{name}': 'GET /v1/models/:name',
+  'GET /v1/models/{name}/metadata': 'GET /v1/models/:name/metadata',
+  'GET /v1/models/{name}/versions/{version}': 'GET /v1/models/:name/versions/:version',
+  'GET /v1/models/{name}/versions/{version}/metadata': 'GET /v1/models/:name/versions/:version/metadata',
+  'POST /v1/models/{name}/versions/{version}:predict': 'POST /v1/models/:name/versions/:target',
+  'POST /v1/models/{name}:predict': 'POST /v1/models/:target',
+};
+let tfs: { document: OpenAPIV3_1.Document; unrouted: string[]; served: { status: number; body: string }; elsewhere: { status: number; body: string } };
 
 before(async () => {
   document = await openApiDocument();
@@ -64,6 +75,19 @@ before(async () => {
     served = { status: openapi.statusCode, body: openapi.body };
     const docs = await app.inject({ method: 'GET', url: '/docs/' });
     docsPage = { status: docs.statusCode, type: String(docs.headers['content-type']) };
+    tfs = await withTfServingApp(app, async (tfsApp) => {
+      const openapi = await tfsApp.inject({ method: 'GET', url: '/openapi.json' });
+      const elsewhere = await tfsApp.inject({ method: 'GET', url: '/openapi.yaml' });
+      return {
+        document: tfsApp.swagger() as OpenAPIV3_1.Document,
+        unrouted: Object.values(TFSERVING_OPERATIONS).filter((route) => {
+          const [method = '', url = ''] = route.split(' ');
+          return !tfsApp.hasRoute({ method, url });
+        }),
+        served: { status: openapi.statusCode, body: openapi.body },
+        elsewhere: { status: elsewhere.statusCode, body: elsewhere.body },
+      };
+    });
     redisStatus = redis.status;
   });
 });
@@ -194,6 +218,60 @@ describe('openapi.json', () => {
     assert.equal(docsPage.status, 200);
     assert.match(docsPage.type, /text\/html/);
     assert.equal(redisStatus, 'end');
+  });
+});
+
+describe('openapi-tfserving.json', () => {
+  it('is what the code generates now', () => {
+    const committed = readFileSync(TFSERVING_OPENAPI_PATH, 'utf8');
+    const generated = serializeDocument(tfs.document);
+    assert.ok(committed === generated, `openapi-tfserving.json is stale: run npm run openapi (${firstDifference(committed, generated)})`);
+  });
+
+  it('is a valid OpenAPI 3.1 document, for the TF Serving port', async () => {
+    assert.equal(tfs.document.openapi, '3.1.0');
+    assert.deepEqual(tfs.document.servers?.map((server) => server.url), ['http://localhost:8501']);
+    const parsed: OpenAPI.Document = JSON.parse(serializeDocument(tfs.document));
+    await SwaggerParser.validate(parsed);
+  });
+
+  it('lists exactly the TF Serving operations and this document, the predict paths spelled with :predict', () => {
+    const operations = operationsOf(tfs.document);
+    assert.deepEqual([...operations.keys()].sort(), Object.keys(TFSERVING_OPERATIONS).sort());
+    assert.deepEqual(tfs.unrouted, [], 'operations the TF Serving app has no route for');
+    for (const [name, parameters] of [
+      ['POST /v1/models/{name}:predict', ['name']],
+      ['POST /v1/models/{name}/versions/{version}:predict', ['name', 'version']],
+    ] as const) {
+      const path = (operations.get(name)?.parameters as { in: string; name: string }[]).filter((parameter) => parameter.in === 'path');
+      assert.deepEqual(path.map((parameter) => parameter.name), parameters, name);
+    }
+  });
+
+  it("names, tags and summarizes every operation, with the least role and TF Serving's error body for every error", () => {
+    const ids = new Set<string>();
+    for (const [name, operation] of operationsOf(tfs.document)) {
+      const id = operation.operationId;
+      assert.ok(typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id), `${name} has no camelCase operationId`);
+      assert.ok(!ids.has(id), `${name} repeats the operationId ${id}`);
+      ids.add(id);
+      assert.ok(Array.isArray(operation.tags) && operation.tags.length === 1, `${name} has no tag`);
+      assert.ok(typeof operation.summary === 'string' && operation.summary.length > 0, `${name} has no summary`);
+      assert.deepEqual(operation.security, name === 'GET /openapi.json' ? [] : [{ apiKey: ['predict'] }], name);
+      const responses = operation.responses as Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+      const errors = Object.keys(responses).filter((status) => !status.startsWith('2'));
+      assert.ok(errors.includes('default'), `${name} has no default response`);
+      if (name !== 'GET /openapi.json') for (const status of ['400', '401', '403', '404', '429', '503']) assert.ok(errors.includes(status), `${name} ${status}`);
+      for (const status of errors) assert.equal(responses[status]?.content?.['application/json']?.schema?.$ref, '#/components/schemas/TfServingError', `${name} ${status}`);
+    }
+    assert.equal(tfs.document.components?.schemas?.Error, undefined, "the main API's error shape is not this port's");
+  });
+
+  it('is served at /openapi.json on the TF Serving app, and every other path still answers its error body', () => {
+    assert.equal(tfs.served.status, 200);
+    assert.deepEqual(JSON.parse(tfs.served.body), JSON.parse(serializeDocument(tfs.document)));
+    assert.equal(tfs.elsewhere.status, 404);
+    assert.deepEqual(JSON.parse(tfs.elsewhere.body), { error: 'Malformed request: GET /openapi.yaml' });
   });
 });
 

@@ -136,7 +136,7 @@ function components(): [z.ZodType, string][] {
  * fastify-type-provider-zod looks for them and where their descriptions and
  * examples already are. Idempotent: every app built in a process shares it.
  */
-function registerComponents(): void {
+export function registerComponents(): void {
   for (const [schema, id] of components()) {
     const meta = z.globalRegistry.get(schema);
     if (meta?.id === id) continue;
