@@ -4300,11 +4300,11 @@ export type ModelMetadataErrors = {
     /**
      * no API key (only when the server sets API_KEYS)
      */
-    401: Error;
+    401: V2Error;
     /**
      * the API key is not valid, or its role does not reach this operation
      */
-    403: Error;
+    403: V2Error;
     /**
      * Not Found
      */
@@ -4316,7 +4316,7 @@ export type ModelMetadataErrors = {
     /**
      * rate limited: retry later
      */
-    429: Error;
+    429: V2Error;
     /**
      * Service Unavailable
      */
@@ -4358,11 +4358,11 @@ export type ModelReadyErrors = {
     /**
      * no API key (only when the server sets API_KEYS)
      */
-    401: Error;
+    401: V2Error;
     /**
      * the API key is not valid, or its role does not reach this operation
      */
-    403: Error;
+    403: V2Error;
     /**
      * Not Found
      */
@@ -4374,7 +4374,7 @@ export type ModelReadyErrors = {
     /**
      * rate limited: retry later
      */
-    429: Error;
+    429: V2Error;
     /**
      * Service Unavailable
      */
@@ -4420,11 +4420,11 @@ export type InferErrors = {
     /**
      * no API key (only when the server sets API_KEYS)
      */
-    401: Error;
+    401: V2Error;
     /**
      * the API key is not valid, or its role does not reach this operation
      */
-    403: Error;
+    403: V2Error;
     /**
      * Not Found
      */
@@ -4440,7 +4440,7 @@ export type InferErrors = {
     /**
      * rate limited: retry later
      */
-    429: Error;
+    429: V2Error;
     /**
      * Service Unavailable
      */
@@ -4486,11 +4486,11 @@ export type ModelMetadataVersionErrors = {
     /**
      * no API key (only when the server sets API_KEYS)
      */
-    401: Error;
+    401: V2Error;
     /**
      * the API key is not valid, or its role does not reach this operation
      */
-    403: Error;
+    403: V2Error;
     /**
      * Not Found
      */
@@ -4502,7 +4502,7 @@ export type ModelMetadataVersionErrors = {
     /**
      * rate limited: retry later
      */
-    429: Error;
+    429: V2Error;
     /**
      * Service Unavailable
      */
@@ -4548,11 +4548,11 @@ export type ModelReadyVersionErrors = {
     /**
      * no API key (only when the server sets API_KEYS)
      */
-    401: Error;
+    401: V2Error;
     /**
      * the API key is not valid, or its role does not reach this operation
      */
-    403: Error;
+    403: V2Error;
     /**
      * Not Found
      */
@@ -4564,7 +4564,7 @@ export type ModelReadyVersionErrors = {
     /**
      * rate limited: retry later
      */
-    429: Error;
+    429: V2Error;
     /**
      * Service Unavailable
      */
@@ -4614,11 +4614,11 @@ export type InferVersionErrors = {
     /**
      * no API key (only when the server sets API_KEYS)
      */
-    401: Error;
+    401: V2Error;
     /**
      * the API key is not valid, or its role does not reach this operation
      */
-    403: Error;
+    403: V2Error;
     /**
      * Not Found
      */
@@ -4634,7 +4634,7 @@ export type InferVersionErrors = {
     /**
      * rate limited: retry later
      */
-    429: Error;
+    429: V2Error;
     /**
      * Service Unavailable
      */

@@ -33,16 +33,18 @@ export const API_KEY_SCHEME = {
  * fastify-type-provider-zod's transform to convert.
  */
 export function sharedResponses(error: z.ZodType): (input: Parameters<SwaggerTransform>[0]) => FastifySchema {
-  const keyedErrors: Record<number, z.ZodType> = {
-    401: error.describe('no API key (only when the server sets API_KEYS)'),
-    403: error.describe('the API key is not valid, or its role does not reach this operation'),
-    429: error.describe('rate limited: retry later'),
-    503: error.describe('the registry (Redis) is unreachable: retry later'),
-  };
+  const keyedErrors = (body: z.ZodType): Record<number, z.ZodType> => ({
+    401: body.describe('no API key (only when the server sets API_KEYS)'),
+    403: body.describe('the API key is not valid, or its role does not reach this operation'),
+    429: body.describe('rate limited: retry later'),
+    503: body.describe('the registry (Redis) is unreachable: retry later'),
+  });
   const otherErrors = error.describe('any other error, in the same shape');
   return (input) => {
     const schema: FastifySchema = { ...input.schema };
     const response = { ...(schema.response as Record<string, unknown> | undefined) };
+    // A route with an error body of its own (the Open Inference Protocol's under /v2) answers the key's and the limit's errors in it too.
+    const ownError = response.default instanceof z.ZodType ? response.default : error;
     // Fastify answers 400 to input its schema rejects, and 413 to a body past BODY_LIMIT.
     if (schema.params || schema.querystring || schema.body) response[400] ??= error;
     if (schema.body) response[413] ??= error;
@@ -52,7 +54,7 @@ export function sharedResponses(error: z.ZodType): (input: Parameters<SwaggerTra
     } else {
       // OpenAPI 3.1 lets a non-OAuth requirement list role names: the least role whose key may call the operation.
       schema.security = [{ apiKey: [access] }];
-      for (const [status, body] of Object.entries(keyedErrors)) response[status] ??= body;
+      for (const [status, body] of Object.entries(keyedErrors(ownError))) response[status] ??= body;
     }
     if (input.url.includes('/:')) response[404] ??= error;
     // Generators type an error they were not told of as unknown; `default` gives every other status the error shape.
