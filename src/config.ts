@@ -181,7 +181,7 @@ export const ConfigSchema = z.object({
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(6000).describe("requests one client may make per window on each port (the API's routes but health, TF Serving's, the gRPC model calls); 0 turns the limit off"),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000).describe('the rate limit window'),
   API_KEYS: ApiKeysSchema.describe(
-    'comma-separated `KEY`, `KEY:ROLE` or `KEY:ROLE:TENANT` entries. ROLE `admin` (everything; a plain KEY), `train` (define models and datasets, run jobs, predict) or `predict` (serving and reading models). A TENANT (a-z, 0-9, `_`, `-`; not for admin keys) limits the key to the models, datasets and jobs created with that tenant\'s keys; a key without one sees them all. When set, /v1, the /v2/models routes, the TF Serving routes on TFSERVING_PORT, gRPC inference and /metrics need `Authorization: Bearer KEY`',
+    'comma-separated `KEY`, `KEY:ROLE` or `KEY:ROLE:TENANT` entries. ROLE `admin` (everything; a plain KEY), `train` (define models and datasets, run jobs, predict) or `predict` (serving and reading models). A TENANT (a-z, 0-9, `_`, `-`; not for admin keys) limits the key to the models, datasets, jobs and sweeps created with that tenant\'s keys; a key without one sees them all. When set, /v1, the /v2/models routes, TF Serving\'s /v1/models routes on TFSERVING_PORT, gRPC inference and /metrics need `Authorization: Bearer KEY`',
   ),
   CORS_ORIGINS: z
     .string()
