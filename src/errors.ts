@@ -36,19 +36,39 @@ export interface ErrorDetail {
   message: string;
 }
 
+/** How much of one bad value a message quotes, and how long a whole message may grow. */
+const EXCERPT_CHARS = 48;
+const MESSAGE_CHARS = 1000;
+// A quoted value longer than an excerpt; a run without spaces longer than any name or id (a stray key, a path segment).
+const LONG_QUOTE = new RegExp(`"((?:[^"\\\\]|\\\\.){${EXCERPT_CHARS + 16},})"`, 'g');
+const LONG_RUN = /[^\s."'/[\]]{129,}/g;
+
+/**
+ * A message as a client gets it: whatever a request sent, a value it quotes
+ * is cut to its start, so an error never echoes a megabyte back (nor fills the
+ * log with it).
+ */
+export function brief(text: string): string {
+  const cut = text.replace(LONG_QUOTE, (_match, inner: string) => `"${inner.slice(0, EXCERPT_CHARS)}…"`).replace(LONG_RUN, (run) => `${run.slice(0, EXCERPT_CHARS)}…`);
+  return cut.length > MESSAGE_CHARS ? `${cut.slice(0, MESSAGE_CHARS)}…` : cut;
+}
+
 /**
  * An error a client can act on. The API turns it into
  * `{"error": {"code", "message", "details"}}` with `status`; anything else is a 500.
  */
 export class AppError extends Error {
+  readonly details: ErrorDetail[];
+
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
     message: string,
-    readonly details: ErrorDetail[] = [],
+    details: ErrorDetail[] = [],
   ) {
-    super(message);
+    super(brief(message));
     this.name = new.target.name;
+    this.details = details.map((detail) => ({ path: brief(detail.path), message: brief(detail.message) }));
   }
 }
 
