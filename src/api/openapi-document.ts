@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
-import type { FastifySchema } from 'fastify';
-import { jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import { jsonSchemaTransformObject, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DOCUMENTED_AS } from '../documented.js';
 import { accessOf } from './access.js';
@@ -198,3 +198,20 @@ export const documentTransform: SwaggerTransformObject = (input) => {
   describeOperations(document);
   return document;
 };
+
+/** The app's document at `GET /openapi.json`, open without a key, listed in the document as its own operation. */
+export function serveDocument(app: FastifyInstance): void {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/openapi.json',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['operations'],
+        operationId: 'getOpenApiDocument',
+        summary: 'This OpenAPI 3.1 document',
+        response: { 200: z.record(z.string(), z.unknown()) },
+      },
+    },
+    async () => app.swagger() as Record<string, unknown>,
+  );
+}

@@ -3,7 +3,7 @@ import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createJsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createJsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BuiltinDatasetInfoSchema } from '../../datasets/builtins.js';
 import { DATASET_FORMATS } from '../../datasets/formats.js';
@@ -30,7 +30,7 @@ import { BackendRecordSchema, HistorySchema, ModelSummarySchema } from '../../re
 import { EarlyStoppingSchema, FitSchema } from '../../jobs/contract.js';
 import { ErrorResponseSchema } from '../schemas/common.js';
 import { publicScope } from '../access.js';
-import { API_KEY_SCHEME, documentTransform, packageVersion, sharedResponses } from '../openapi-document.js';
+import { API_KEY_SCHEME, documentTransform, packageVersion, serveDocument, sharedResponses } from '../openapi-document.js';
 import { TensorSchema } from '../../documented.js';
 import { JobEpochEventSchema, JobEventDataSchema, JobStatusEventSchema } from '../schemas/job-events.js';
 import { SweepEpochEventSchema, SweepEventDataSchema, SweepStatusEventSchema, SweepTrialEventSchema } from '../schemas/sweep-events.js';
@@ -256,19 +256,7 @@ async function openapi(app: FastifyInstance): Promise<void> {
     publicScope(docs);
     await docs.register(swaggerUi, { routePrefix: '/docs' });
   });
-  app.withTypeProvider<ZodTypeProvider>().get(
-    '/openapi.json',
-    {
-      config: { access: 'public' },
-      schema: {
-        tags: ['operations'],
-        operationId: 'getOpenApiDocument',
-        summary: 'This OpenAPI 3.1 document',
-        response: { 200: z.record(z.string(), z.unknown()) },
-      },
-    },
-    async () => app.swagger() as Record<string, unknown>,
-  );
+  serveDocument(app);
 }
 
 export default fp(openapi, { name: 'openapi' });

@@ -1,9 +1,9 @@
 import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createJsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createJsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { API_KEY_SCHEME, documentTransform, packageVersion, sharedResponses } from '../openapi-document.js';
+import { API_KEY_SCHEME, documentTransform, packageVersion, serveDocument, sharedResponses } from '../openapi-document.js';
 import { TfsErrorSchema, TfsModelParamsSchema, TfsVersionParamsSchema } from '../schemas/tfserving.js';
 import { registerComponents } from './openapi.js';
 
@@ -57,19 +57,7 @@ async function tfservingOpenApi(app: FastifyInstance): Promise<void> {
     transform: routeTransform(),
     transformObject: documentTransform,
   });
-  app.withTypeProvider<ZodTypeProvider>().get(
-    '/openapi.json',
-    {
-      config: { access: 'public' },
-      schema: {
-        tags: ['operations'],
-        operationId: 'getOpenApiDocument',
-        summary: 'This OpenAPI 3.1 document',
-        response: { 200: z.record(z.string(), z.unknown()) },
-      },
-    },
-    async () => app.swagger() as Record<string, unknown>,
-  );
+  serveDocument(app);
 }
 
 export default fp(tfservingOpenApi, { name: 'tfserving-openapi' });
