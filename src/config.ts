@@ -165,13 +165,13 @@ export const ConfigSchema = z.object({
     .min(0)
     .max(2_147_483_647)
     .default(600_000)
-    .describe('how often a worker removes jobs past JOB_RETENTION_MS and files no record refers to (also at its start); 0: never'),
+    .describe('how often a worker removes jobs and ended sweeps past JOB_RETENTION_MS, and files no record refers to (also at its start); 0: never'),
   JOB_RETENTION_MS: z.coerce
     .number()
     .int()
     .min(0)
     .default(2_592_000_000)
-    .describe('finished jobs (completed, failed, cancelled) are removed, with their epochs and files, this long after they finished; their versions stay. 0 keeps them forever'),
+    .describe('finished jobs (completed, failed, cancelled) are removed, with their epochs and files, this long after they finished, and ended sweeps this long after they ended; their versions stay. 0 keeps them forever'),
   ORPHAN_GRACE_MS: z.coerce
     .number()
     .int()
