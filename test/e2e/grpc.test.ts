@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createLogger } from '../../src/logger.js';
-import { IRIS, NEW_FLOWERS } from '../support/seed.js';
+import { IRIS, IRIS_VERSION_JOBS, NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
 // The client is generated here, from the committed .proto, as any client of the protocol would be.
@@ -22,13 +22,8 @@ before(async () => {
   service = await startService({ grpc: true, env: { API_KEYS: `${ADMIN},${APP}:predict` } });
   const admin = { authorization: `Bearer ${ADMIN}` };
   assert.equal((await service.request('POST', '/v1/models', IRIS, admin)).status, 201);
-  for (const preprocessing of [undefined, { standardize: true }]) {
-    const submitted = await service.request(
-      'POST',
-      '/v1/jobs',
-      { model: 'iris', dataset: { builtin: 'iris' }, fit: { epochs: 20, batch_size: 32 }, ...(preprocessing ? { preprocessing } : {}) },
-      admin,
-    );
+  for (const job of IRIS_VERSION_JOBS) {
+    const submitted = await service.request('POST', '/v1/jobs', job, admin);
     assert.equal((await ended(submitted.body.id, admin)).status, 'completed');
   }
   assert.equal((await service.request('POST', '/v1/models', { ...IRIS, name: 'untrained' }, admin)).status, 201);

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import type { Logger } from 'pino';
 import { freePort } from '../../src/local-redis.js';
 import { createLogger } from '../../src/logger.js';
-import { IRIS, NEW_FLOWERS } from '../support/seed.js';
+import { IRIS, IRIS_VERSION_JOBS, NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
 let service: TestService;
@@ -41,14 +41,8 @@ function close(a: number[][], b: number[][]): void {
 before(async () => {
   ({ service, url: tfs } = await startWithTfServing());
   assert.equal((await service.request('POST', '/v1/models', IRIS)).status, 201);
-  // Version 1 without preprocessing, version 2 standardized: the two answer differently, and only the stored preprocessing makes 2 right.
-  for (const preprocessing of [undefined, { standardize: true }]) {
-    const submitted = await service.request('POST', '/v1/jobs', {
-      model: 'iris',
-      dataset: { builtin: 'iris' },
-      fit: { epochs: 20, batch_size: 32 },
-      ...(preprocessing ? { preprocessing } : {}),
-    });
+  for (const job of IRIS_VERSION_JOBS) {
+    const submitted = await service.request('POST', '/v1/jobs', job);
     assert.equal((await service.waitForJob(submitted.body.id)).status, 'completed');
   }
   latest = (await service.request('POST', '/v1/models/iris/predict', { instances: NEW_FLOWERS })).body.predictions;

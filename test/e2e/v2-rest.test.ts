@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { IRIS, NEW_FLOWERS } from '../support/seed.js';
+import { IRIS, IRIS_VERSION_JOBS, NEW_FLOWERS } from '../support/seed.js';
 import { startService, type TestService } from '../support/service.js';
 
 let service: TestService;
@@ -9,13 +9,8 @@ let v1: any;
 before(async () => {
   service = await startService();
   assert.equal((await service.request('POST', '/v1/models', IRIS)).status, 201);
-  for (const preprocessing of [undefined, { standardize: true }]) {
-    const submitted = await service.request('POST', '/v1/jobs', {
-      model: 'iris',
-      dataset: { builtin: 'iris' },
-      fit: { epochs: 20, batch_size: 32 },
-      ...(preprocessing ? { preprocessing } : {}),
-    });
+  for (const job of IRIS_VERSION_JOBS) {
+    const submitted = await service.request('POST', '/v1/jobs', job);
     assert.equal((await service.waitForJob(submitted.body.id)).status, 'completed');
   }
   v1 = (await service.request('POST', '/v1/models/iris/predict', { instances: NEW_FLOWERS })).body;

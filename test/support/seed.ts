@@ -27,6 +27,17 @@ export const NEW_FLOWERS = [
   [6.5, 3.1, 5.0, 1.7],
 ];
 
+/**
+ * The jobs that give `iris` the two versions the serving protocols' tests compare: version 1 trained on
+ * the data as it comes, version 2 standardized, so that only its stored preprocessing makes 2's answers right.
+ */
+export const IRIS_VERSION_JOBS = [undefined, { standardize: true }].map((preprocessing) => ({
+  model: 'iris',
+  dataset: { builtin: 'iris' },
+  fit: { epochs: 20, batch_size: 32 },
+  ...(preprocessing ? { preprocessing } : {}),
+}));
+
 /** The seed's MNIST digit model: Rescaling 1/255, Flatten, Dense relu, Dense 10 softmax. */
 export function digitsModel(name: string, hiddenUnits = 128) {
   return {
