@@ -1,3 +1,4 @@
+import { IRIS_EXAMPLE } from '../src/api/schemas/models.js';
 import type { ServiceClient } from './client.js';
 import { log } from './log.js';
 import { startWorker, type ServiceEnv } from './processes.js';
@@ -15,17 +16,9 @@ interface SweepReply {
 
 /** The seed's Iris model, its optimizer spelt out so the learning rate can vary. */
 const irisModel = (name: string) => ({
+  ...IRIS_EXAMPLE,
   name,
-  architecture: {
-    type: 'sequential',
-    layers: [
-      { type: 'Dense', units: 8 },
-      { type: 'Activation', activation: 'relu' },
-      { type: 'Dense', units: 3 },
-      { type: 'Activation', activation: 'softmax' },
-    ],
-  },
-  compile: { optimizer: { type: 'adam', learning_rate: 0.01 }, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
+  compile: { ...IRIS_EXAMPLE.compile, optimizer: { type: 'adam', learning_rate: 0.01 } },
 });
 
 const UNITS = [4, 8, 16, 32];
