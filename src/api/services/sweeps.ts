@@ -132,14 +132,17 @@ async function ownSweep(deps: Pick<Deps, 'sweeps'>, tenant: Tenant, id: string):
   return ownedBy(tenant, 'sweep', id, await deps.sweeps.find(id));
 }
 
+const withTrials = (sweep: SweepRecord, trials: Trial[]): SweepView => ({ ...sweep, trial_counts: counts(trials), trials });
+
 export async function getSweep(deps: Pick<Deps, 'sweeps'>, tenant: Tenant, id: string): Promise<SweepView> {
   const [sweep, trials] = await Promise.all([ownSweep(deps, tenant, id), deps.sweeps.trials(id)]);
-  return { ...sweep, trial_counts: counts(trials), trials };
+  return withTrials(sweep, trials);
 }
 
+/** The list already holds each sweep's record: only its trials are read. */
 export async function listSweeps(deps: Pick<Deps, 'sweeps'>, tenant: Tenant): Promise<SweepView[]> {
   const visible = (await deps.sweeps.list()).filter((sweep) => visibleTo(tenant, sweep));
-  return Promise.all(visible.map((sweep) => getSweep(deps, tenant, sweep.id)));
+  return Promise.all(visible.map(async (sweep) => withTrials(sweep, await deps.sweeps.trials(sweep.id))));
 }
 
 /** Cancels the sweep: no trial is queued after this, and every queued or running one is cancelled. */
