@@ -23,7 +23,6 @@ export const DistributionSchema = z.discriminatedUnion('type', [
 export type Distribution = z.infer<typeof DistributionSchema>;
 
 /** Where a sweep may vary its base: the model's layers and compile arguments, and fit's. */
-export const SPACE_ROOTS = ['architecture', 'compile', 'fit'] as const;
 const PATH = /^(architecture|compile|fit)(\.[A-Za-z_]\w*|\[\d+\])+$/;
 
 export const SpaceSchema = z
